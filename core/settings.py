@@ -1,0 +1,147 @@
+"""The one settings class, read from VIDSEARCH_* environment variables and validated at start-up."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_dir
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "VIDSEARCH_"
+
+
+class SettingsError(ValueError):
+    """A setting is unknown or has a bad value; the message names the variable and the reason."""
+
+
+class Settings(BaseSettings):
+    """Every knob of vidsearch. Only settings differ between the embedded and the served mode."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", validate_default=True)
+
+    # --- where things live -------------------------------------------------------------------
+    home: Path = Field(
+        default_factory=lambda: Path(user_data_dir("vidsearch", appauthor=False)),
+        description="Data folder: SQLite catalog, thumbnails, model caches, local vector index.",
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the catalog; default: SQLite under home."
+    )
+    qdrant_url: str | None = Field(
+        default=None,
+        description="Qdrant server URL; default: an in-process index synced from the catalog.",
+    )
+    qdrant_collection: str = Field(default="segments", pattern=r"^[A-Za-z0-9_-]+$")
+    broker_url: str | None = Field(
+        default=None, description="Celery broker (redis://...); default: tasks run in-process."
+    )
+    queue: str = Field(default="vidsearch", pattern=r"^[A-Za-z0-9_.-]+$")
+    task_visibility_timeout: int = Field(
+        default=3600, ge=1, description="Seconds before an unacknowledged task is redelivered."
+    )
+    worker_concurrency: int = Field(default=2, ge=1, le=64)
+    stale_job_seconds: float = Field(
+        default=600.0, gt=0, description="A running job silent this long is taken as dead."
+    )
+
+    # --- what may be ingested ------------------------------------------------------------------
+    allowed_roots: list[Path] = Field(
+        default_factory=list, description="If set, only files under these folders are ingested."
+    )
+    max_file_bytes: int = Field(default=50 * 1024**3, gt=0)
+    max_duration_seconds: float = Field(default=6 * 3600.0, gt=0)
+
+    # --- segmentation and sampling -------------------------------------------------------------
+    clip_seconds: float = Field(default=1.5, gt=0.1, le=10, description="VideoBERT clip length.")
+    max_segment_seconds: float = Field(default=12.0, gt=0.5, le=600)
+    analysis_fps: float = Field(
+        default=4.0, gt=0.2, le=30, description="Frames/s for shot detection."
+    )
+    shot_threshold: float = Field(
+        default=0.45, gt=0, lt=2, description="Histogram distance of a cut."
+    )
+    thumbnail_width: int = Field(default=320, ge=32, le=1920)
+
+    # --- models --------------------------------------------------------------------------------
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    torch_threads: int = Field(default=0, ge=0, description="0: one per core.")
+    text_model: str | None = Field(
+        default=None, description="BERT folder; default: shipped MiniLM."
+    )
+    frame_model: str = Field(default="efficientnet-lite0")
+    frame_batch_size: int = Field(default=16, ge=1, le=1024)
+    whisper_model: str | None = Field(
+        default=None, description="CTranslate2 Whisper folder; default: shipped tiny.en."
+    )
+    whisper_language: str | None = Field(default="en")
+    transcribe: bool = True
+    bridge_top_k: int = Field(default=5, ge=1, le=1000)
+    bridge_temperature: float = Field(default=2.0, gt=0)
+    tags_per_segment: int = Field(default=3, ge=0, le=20)
+    tag_min_probability: float = Field(default=0.08, ge=0, le=1)
+
+    @field_validator(
+        "database_url", "qdrant_url", "broker_url", "text_model", "whisper_model", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("allowed_roots", mode="before")
+    @classmethod
+    def _split_roots(cls, value: object) -> object:
+        # A shell user writes VIDSEARCH_ALLOWED_ROOTS=/a:/b rather than a JSON list.
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [p for p in value.split(os.pathsep) if p]
+        return value
+
+    # --- derived paths ---------------------------------------------------------------------------
+    @property
+    def catalog_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'catalog.db'}"
+
+    @property
+    def thumbnails_dir(self) -> Path:
+        return self.home / "thumbnails"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def embedded_tasks(self) -> bool:
+        return self.broker_url is None
+
+
+def _refuse_unknown_variables(environ: dict[str, str]) -> None:
+    known = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    unknown = sorted(
+        k for k in environ if k.upper().startswith(ENV_PREFIX) and k.upper() not in known
+    )
+    if unknown:
+        raise SettingsError(
+            f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment (plus explicit overrides), with readable errors."""
+    _refuse_unknown_variables(dict(os.environ))
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        reasons = []
+        for err in exc.errors():
+            name = ENV_PREFIX + ".".join(str(p) for p in err["loc"]).upper()
+            reasons.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
+        raise SettingsError("bad setting: " + "; ".join(reasons)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, created once."""
+    return load_settings()

@@ -1,0 +1,292 @@
+"""The vector store adapter: the only module that imports qdrant_client.
+
+One collection of segment points, each with two named dense vectors (``video``: what the clip
+looks like, ``text``: its transcript and captions) and a sparse ``lexical`` vector. Point ids are
+uuid5(video id, segment index), so syncing from the catalog is an idempotent upsert.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from qdrant_client import QdrantClient
+from qdrant_client import models as qm
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.arrays import unpack_f32
+from core.lexical import SparseVector, sparse_vector
+from core.models import Segment, Video, VideoStatus
+from core.settings import Settings
+
+POINT_NAMESPACE = uuid.UUID("6f1c3a52-8a8e-4f0e-9a57-2f3b0c1d9e41")
+DENSE = ("video", "text")
+LEXICAL = "lexical"
+UPSERT_BATCH = 256
+
+
+def point_id(video_id: str, index: int) -> str:
+    return str(uuid.uuid5(POINT_NAMESPACE, f"{video_id}:{index}"))
+
+
+@dataclass
+class SegmentPoint:
+    video_id: str
+    index: int
+    video_vector: np.ndarray
+    text_vector: np.ndarray
+    lexical: SparseVector
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return point_id(self.video_id, self.index)
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    score: float
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    upserted: int
+    deleted: int
+    total: int
+
+
+def segment_point(video: Video, segment: Segment) -> SegmentPoint:
+    """The point for one catalog segment (its payload carries what filters and results need)."""
+    return SegmentPoint(
+        video_id=video.id,
+        index=segment.index,
+        video_vector=unpack_f32(segment.video_vector),
+        text_vector=unpack_f32(segment.text_vector),
+        lexical=sparse_vector(segment.caption),
+        payload={
+            "video_id": video.id,
+            "index": segment.index,
+            "revision": video.revision,
+            "start": segment.start,
+            "end": segment.end,
+            "text": segment.caption,
+            "has_speech": bool(segment.transcript.strip()),
+            "path": video.source_path,
+            "duration": video.duration,
+            "ingested_at": video.created_at.timestamp() if video.created_at else None,
+        },
+    )
+
+
+class VectorIndex:
+    """Qdrant behind a small interface: a server when ``qdrant_url`` is set, else in-process."""
+
+    def __init__(self, settings: Settings, client: QdrantClient | None = None) -> None:
+        self.collection = settings.qdrant_collection
+        if client is not None:
+            self.client = client
+        elif settings.qdrant_url:
+            self.client = QdrantClient(url=settings.qdrant_url)
+        else:
+            # qdrant's local path= mode locks its folder to one process, and the CLI, API, UI and
+            # workers are separate processes: each keeps an in-memory index synced from the catalog.
+            self.client = QdrantClient(location=":memory:")
+
+    # --- collection ----------------------------------------------------------------------------
+    def _dims(self) -> dict[str, int] | None:
+        if not self.client.collection_exists(self.collection):
+            return None
+        params = self.client.get_collection(self.collection).config.params.vectors
+        assert isinstance(params, dict)
+        return {name: p.size for name, p in params.items()}
+
+    def ensure_collection(self, video_dim: int, text_dim: int) -> None:
+        dims = self._dims()
+        if dims == {"video": video_dim, "text": text_dim}:
+            return
+        if dims is not None:
+            raise ValueError(
+                f"collection {self.collection!r} holds vectors of sizes {dims}, not "
+                f"video={video_dim} text={text_dim}; rebuild the index from the catalog"
+            )
+        self.client.create_collection(
+            self.collection,
+            vectors_config={
+                "video": qm.VectorParams(size=video_dim, distance=qm.Distance.COSINE),
+                "text": qm.VectorParams(size=text_dim, distance=qm.Distance.COSINE),
+            },
+            sparse_vectors_config={LEXICAL: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
+        )
+        for key, schema in (
+            ("video_id", qm.PayloadSchemaType.KEYWORD),
+            ("duration", qm.PayloadSchemaType.FLOAT),
+            ("ingested_at", qm.PayloadSchemaType.FLOAT),
+            ("has_speech", qm.PayloadSchemaType.BOOL),
+        ):
+            self.client.create_payload_index(self.collection, key, field_schema=schema)
+
+    def drop(self) -> None:
+        if self.client.collection_exists(self.collection):
+            self.client.delete_collection(self.collection)
+
+    def count(self) -> int:
+        if not self.client.collection_exists(self.collection):
+            return 0
+        return self.client.count(self.collection, exact=True).count
+
+    # --- writes ----------------------------------------------------------------------------------
+    def upsert(self, points: Sequence[SegmentPoint]) -> None:
+        if not points:
+            return
+        self.ensure_collection(len(points[0].video_vector), len(points[0].text_vector))
+        for start in range(0, len(points), UPSERT_BATCH):
+            batch = points[start : start + UPSERT_BATCH]
+            self.client.upsert(
+                self.collection,
+                points=[
+                    qm.PointStruct(
+                        id=p.id,
+                        vector={
+                            "video": p.video_vector.tolist(),
+                            "text": p.text_vector.tolist(),
+                            LEXICAL: qm.SparseVector(
+                                indices=p.lexical.indices, values=p.lexical.values
+                            ),
+                        },
+                        payload=p.payload,
+                    )
+                    for p in batch
+                ],
+            )
+
+    def delete_points(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        if ids and self.client.collection_exists(self.collection):
+            for start in range(0, len(ids), UPSERT_BATCH):
+                self.client.delete(
+                    self.collection, points_selector=ids[start : start + UPSERT_BATCH]
+                )
+
+    # --- reads -----------------------------------------------------------------------------------
+    def revisions(self) -> dict[str, int]:
+        """Every point id with the video revision it was written from."""
+        if not self.client.collection_exists(self.collection):
+            return {}
+        out: dict[str, int] = {}
+        offset = None
+        while True:
+            records, offset = self.client.scroll(
+                self.collection,
+                limit=2048,
+                offset=offset,
+                with_payload=["revision"],
+                with_vectors=False,
+            )
+            for r in records:
+                out[str(r.id)] = int((r.payload or {}).get("revision", -1))
+            if offset is None:
+                return out
+
+    def points(self) -> dict[str, dict[str, Any]]:
+        """Every point with payload and vectors (for checks and tests; not for big indexes)."""
+        if not self.client.collection_exists(self.collection):
+            return {}
+        out: dict[str, dict[str, Any]] = {}
+        offset = None
+        while True:
+            records, offset = self.client.scroll(
+                self.collection, limit=1024, offset=offset, with_payload=True, with_vectors=True
+            )
+            for r in records:
+                out[str(r.id)] = {"payload": r.payload, "vector": r.vector}
+            if offset is None:
+                return out
+
+    def search_dense(self, using: str, vector: np.ndarray, limit: int) -> list[Hit]:
+        if not self.client.collection_exists(self.collection):
+            return []
+        res = self.client.query_points(
+            self.collection, query=vector.tolist(), using=using, limit=limit, with_payload=True
+        )
+        return [Hit(str(p.id), float(p.score), p.payload or {}) for p in res.points]
+
+    def search_lexical(self, text: str, limit: int) -> list[Hit]:
+        query = sparse_vector(text)
+        if query.is_empty() or not self.client.collection_exists(self.collection):
+            return []
+        res = self.client.query_points(
+            self.collection,
+            query=qm.SparseVector(indices=query.indices, values=query.values),
+            using=LEXICAL,
+            limit=limit,
+            with_payload=True,
+        )
+        return [Hit(str(p.id), float(p.score), p.payload or {}) for p in res.points]
+
+    # --- catalog sync --------------------------------------------------------------------------
+    def sync_video(self, session: Session, video_id: str) -> SyncReport:
+        """Bring one video's points in line with the catalog (after a commit, or a delete)."""
+        video = session.get(Video, video_id)
+        stale = [pid for pid, _ in self._video_point_ids(video_id)]
+        points = []
+        if video is not None and video.status == VideoStatus.READY:
+            points = [segment_point(video, s) for s in video.segments]
+        keep = {p.id for p in points}
+        self.upsert(points)
+        gone = [pid for pid in stale if pid not in keep]
+        self.delete_points(gone)
+        return SyncReport(upserted=len(points), deleted=len(gone), total=self.count())
+
+    def _video_point_ids(self, video_id: str) -> list[tuple[str, int]]:
+        if not self.client.collection_exists(self.collection):
+            return []
+        flt = qm.Filter(
+            must=[qm.FieldCondition(key="video_id", match=qm.MatchValue(value=video_id))]
+        )
+        out: list[tuple[str, int]] = []
+        offset = None
+        while True:
+            records, offset = self.client.scroll(
+                self.collection,
+                scroll_filter=flt,
+                limit=1024,
+                offset=offset,
+                with_payload=["index"],
+                with_vectors=False,
+            )
+            out.extend((str(r.id), int((r.payload or {}).get("index", -1))) for r in records)
+            if offset is None:
+                return out
+
+    def sync_from_catalog(self, session: Session) -> SyncReport:
+        """Idempotent reconcile: upsert points whose revision differs, delete points not in the catalog."""
+        rows = session.execute(
+            select(Segment.video_id, Segment.index, Video.revision)
+            .join(Video, Video.id == Segment.video_id)
+            .where(Video.status == VideoStatus.READY)
+        ).all()
+        expected = {point_id(v, i): rev for v, i, rev in rows}
+        actual = self.revisions()
+        changed_videos: dict[str, None] = {}
+        for v, i, rev in rows:
+            if actual.get(point_id(v, i)) != rev:
+                changed_videos[v] = None
+        for video_id in changed_videos:
+            video = session.get(Video, video_id)
+            assert video is not None
+            self.upsert([segment_point(video, s) for s in video.segments])
+        extra = [pid for pid in actual if pid not in expected]
+        self.delete_points(extra)
+        upserted = sum(1 for v, _, _ in rows if v in changed_videos)
+        return SyncReport(upserted=upserted, deleted=len(extra), total=self.count())
+
+    def rebuild_from_catalog(self, session: Session) -> SyncReport:
+        """Drop the collection and write every ready segment again."""
+        self.drop()
+        return self.sync_from_catalog(session)

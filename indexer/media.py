@@ -1,0 +1,263 @@
+"""The PyAV adapter, and the only module that imports ``av``: probe, decode frames and audio,
+read subtitle streams, and write small videos (sample footage and test cases)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import av.error
+import numpy as np
+
+from core.errors import BadInput
+
+AUDIO_RATE = 16_000  # what Whisper expects
+TEXT_SUBTITLE_CODECS = {"subrip", "srt", "ass", "ssa", "mov_text", "webvtt", "text"}
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    container: str
+    duration: float
+    fps: float | None
+    width: int
+    height: int
+    video_codec: str
+    audio_codec: str | None
+    has_audio: bool
+    subtitle_streams: int
+
+
+@dataclass(frozen=True)
+class SampledFrame:
+    """One frame taken at the analysis rate, in the two sizes the pipeline needs."""
+
+    t: float
+    model_rgb: np.ndarray  # (side, side, 3) uint8, squashed to the frame encoder's input size
+    thumb_rgb: np.ndarray  # (h, thumb_width, 3) uint8, aspect kept
+
+
+@dataclass(frozen=True)
+class Cue:
+    start: float
+    end: float
+    text: str
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    try:
+        return av.open(str(path), mode="r", metadata_errors="ignore")
+    except av.error.InvalidDataError:
+        raise BadInput(path, "not a media file, or a truncated or corrupt container") from None
+    except (av.error.FFmpegError, UnicodeDecodeError) as exc:
+        raise BadInput(path, f"cannot be opened as media: {exc}") from None
+
+
+def _main_video_stream(
+    container: av.container.InputContainer, path: Path
+) -> av.video.stream.VideoStream:
+    streams = [
+        s
+        for s in container.streams.video
+        # Cover art in music files is a one-picture "video" stream; it is not footage.
+        if not (s.disposition & av.stream.Disposition.attached_pic)
+    ]
+    if not streams:
+        kinds = sorted({s.type for s in container.streams}) or ["no streams"]
+        raise BadInput(path, f"no video stream (contains: {', '.join(kinds)})")
+    return streams[0]
+
+
+def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return 0.0
+
+
+def probe(path: Path) -> MediaInfo:
+    """Open the file and read its streams; decode one frame to prove the video is decodable."""
+    with _open(path) as container:
+        stream = _main_video_stream(container, path)
+        codec = stream.codec_context
+        if codec is None or not codec.name:
+            raise BadInput(path, "video stream uses an unsupported codec (no decoder available)")
+        try:
+            first = next(container.decode(stream), None)
+        except av.error.FFmpegError as exc:
+            raise BadInput(path, f"video stream cannot be decoded ({codec.name}): {exc}") from None
+        if first is None:
+            raise BadInput(path, "video stream has no decodable frames")
+        duration = _duration(container, stream)
+        if duration <= 0:
+            raise BadInput(path, "video has zero duration")
+        audio = container.streams.audio[0] if container.streams.audio else None
+        rate = stream.average_rate or stream.guessed_rate
+        return MediaInfo(
+            container=container.format.name,
+            duration=duration,
+            fps=float(rate) if rate else None,
+            width=first.width,
+            height=first.height,
+            video_codec=codec.name,
+            audio_codec=audio.codec_context.name if audio is not None else None,
+            has_audio=audio is not None,
+            subtitle_streams=len(container.streams.subtitles),
+        )
+
+
+def sample_frames(
+    path: Path, *, fps: float, model_side: int, thumb_width: int, expected_duration: float
+) -> Iterator[SampledFrame]:
+    """Decode the video once, in order, yielding the first frame at or after each 1/fps step.
+
+    Raises BadInput when the stream breaks off well before its declared end (a truncated file).
+    """
+    step = 1.0 / fps
+    thumb_height = None
+    next_t = 0.0
+    last_t = -1.0
+    with _open(path) as container:
+        stream = _main_video_stream(container, path)
+        stream.thread_type = "AUTO"  # frame + slice threading inside FFmpeg
+        try:
+            for frame in container.decode(stream):
+                if frame.time is None:
+                    continue
+                t = float(frame.time)
+                last_t = max(last_t, t)
+                if t + 1e-6 < next_t:
+                    continue
+                if thumb_height is None:
+                    thumb_height = max(
+                        2, round(thumb_width * frame.height / max(1, frame.width) / 2) * 2
+                    )
+                model = frame.reformat(width=model_side, height=model_side, format="rgb24")
+                thumb = frame.reformat(width=thumb_width, height=thumb_height, format="rgb24")
+                yield SampledFrame(t=t, model_rgb=model.to_ndarray(), thumb_rgb=thumb.to_ndarray())
+                next_t = (int(t / step + 1e-6) + 1) * step
+        except av.error.FFmpegError as exc:
+            raise BadInput(
+                path, f"corrupt video data after {max(last_t, 0):.1f} s: {exc}"
+            ) from None
+    # A cut-off file often decodes cleanly up to where its bytes end.
+    if expected_duration > 2.0 and last_t < 0.8 * expected_duration - 1.0:
+        raise BadInput(
+            path,
+            f"truncated: video decodes only to {max(last_t, 0):.1f} s of {expected_duration:.1f} s",
+        )
+
+
+def decode_audio(path: Path) -> np.ndarray:
+    """The first audio stream as 16 kHz mono float32 in [-1, 1]; empty if there is none."""
+    chunks: list[np.ndarray] = []
+    with _open(path) as container:
+        if not container.streams.audio:
+            return np.zeros(0, dtype=np.float32)
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=AUDIO_RATE)
+        try:
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+        except av.error.FFmpegError:
+            pass  # keep what decoded: a damaged audio track should not cost the video its index
+    if not chunks:
+        return np.zeros(0, dtype=np.float32)
+    return np.concatenate(chunks).astype(np.float32) / 32768.0
+
+
+_ASS_OVERRIDE = re.compile(r"\{[^}]*\}")
+
+
+def _subtitle_text(raw: str) -> str:
+    # ASS events as FFmpeg hands them: "ReadOrder,Layer,Style,Name,MarginL,MarginR,MarginV,Effect,Text"
+    if raw.count(",") >= 8 and not raw.lstrip().startswith("Dialogue"):
+        raw = raw.split(",", 8)[8]
+    elif raw.lstrip().startswith("Dialogue:"):
+        raw = raw.split(",", 9)[9]
+    raw = _ASS_OVERRIDE.sub("", raw).replace("\\N", " ").replace("\\n", " ")
+    return " ".join(raw.split())
+
+
+def subtitle_cues(path: Path) -> list[Cue]:
+    """Text cues from subtitle streams inside the container (bitmap subtitles are skipped)."""
+    cues: list[Cue] = []
+    with _open(path) as container:
+        streams = [
+            s for s in container.streams.subtitles if s.codec_context.name in TEXT_SUBTITLE_CODECS
+        ]
+        if not streams:
+            return cues
+        stream = streams[0]
+        try:
+            for packet in container.demux(stream):
+                if packet.pts is None or packet.time_base is None:
+                    continue
+                start = float(packet.pts * packet.time_base)
+                end = start + float((packet.duration or 0) * packet.time_base)
+                for sub in stream.decode(packet):
+                    for rect in getattr(sub, "rects", None) or [sub]:
+                        raw = getattr(rect, "ass", None) or getattr(rect, "text", None) or b""
+                        text = _subtitle_text(
+                            raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+                        )
+                        if text:
+                            cues.append(Cue(start, max(end, start + 0.5), text))
+        except av.error.FFmpegError:
+            pass
+    return cues
+
+
+def write_video(
+    path: Path,
+    frames: Sequence[np.ndarray] | Iterator[np.ndarray],
+    *,
+    fps: int = 25,
+    audio: np.ndarray | None = None,
+    audio_rate: int = AUDIO_RATE,
+    codec: str = "libx264",
+) -> Path:
+    """Encode RGB frames (and optional mono float audio) into a video file."""
+    with av.open(str(path), mode="w") as out:
+        vstream = None
+        astream = None
+        if audio is not None:
+            astream = out.add_stream("aac", rate=audio_rate, layout="mono")
+        for n, rgb in enumerate(frames):
+            if vstream is None:
+                h, w = rgb.shape[:2]
+                vstream = out.add_stream(codec, rate=Fraction(fps))
+                vstream.width, vstream.height = w - w % 2, h - h % 2
+                vstream.pix_fmt = "yuv420p"
+            frame = av.VideoFrame.from_ndarray(
+                np.ascontiguousarray(rgb[: vstream.height, : vstream.width]), format="rgb24"
+            )
+            frame.pts = n
+            for packet in vstream.encode(frame):
+                out.mux(packet)
+        if vstream is not None:
+            for packet in vstream.encode(None):
+                out.mux(packet)
+        if astream is not None and audio is not None and len(audio):
+            pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16).reshape(1, -1)
+            frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
+            frame.sample_rate = audio_rate
+            frame.pts = 0
+            for packet in astream.encode(frame):
+                out.mux(packet)
+            for packet in astream.encode(None):
+                out.mux(packet)
+    return path
+
+
+def read_audio_file(path: Path) -> np.ndarray:
+    """Any audio file (e.g. espeak-ng's WAV) as 16 kHz mono float32."""
+    return decode_audio(path)

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Create (or reuse) the project's virtual environment in .venv and install what vidsearch needs.
+# Idempotent: a second run only checks. Debian packages (espeak-ng narrates the test footage)
+# are installed when missing and we are root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=${VIDSEARCH_VENV:-.venv}
+PY=${PYTHON:-python3}
+stamp="$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+
+need_apt=()
+command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing Debian packages: ${need_apt[*]}"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  else
+    echo "bootstrap: warning: missing ${need_apt[*]} (narrated test footage needs espeak-ng)" >&2
+  fi
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "bootstrap: creating $VENV"
+  "$PY" -m venv "$VENV"
+fi
+if [ ! -f "$stamp" ]; then
+  echo "bootstrap: installing vidsearch and its dependencies into $VENV (first run takes a few minutes)"
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  # torch first and pinned, so that nothing pulls a multi-GB CUDA build.
+  "$VENV/bin/python" -m pip install -q "torch==2.13.0"
+  "$VENV/bin/python" -m pip install -q -e ".[dev,media]"
+  rm -f "$VENV"/.installed-*
+  touch "$stamp"
+fi

@@ -1,0 +1,347 @@
+"""The ``vidsearch`` command line. Its command names and JSON shapes are a contract: keep them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from core.settings import Settings, SettingsError, get_settings
+
+RESERVED = {
+    "search": "text search over the library",
+    "summary": "a video's summary",
+    "related": "videos related to a video",
+    "event": "record a watch event",
+    "recommend": "recommendations for a user",
+    "train": "train VideoBERT on the library",
+    "ui": "the Streamlit web UI",
+    "api": "the HTTP API",
+}
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, ensure_ascii=False, default=str))
+
+
+def _job_json(job: Any) -> dict[str, Any]:
+    return {
+        "job_id": job.id,
+        "path": job.path,
+        "status": job.status,
+        "stage": job.stage,
+        "progress": round(job.progress, 3),
+        "video_id": job.video_id,
+        "error": job.error,
+        "note": job.note,
+        "attempts": job.attempts,
+    }
+
+
+# --- ingest ----------------------------------------------------------------------------------------
+class _Bars:
+    """A progress bar per file on a terminal; silent otherwise (logs and --json stay clean)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bars: dict[int, Any] = {}
+
+    def update(self, job_id: int, label: str, stage: str, fraction: float) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        bar = self.bars.get(job_id)
+        if bar is None:
+            bar = self.bars[job_id] = tqdm(
+                total=100,
+                desc=label[-40:],
+                unit="%",
+                leave=True,
+                bar_format="{desc} {bar} {n:.0f}% {postfix}",
+            )
+        bar.n = round(fraction * 100, 1)
+        bar.set_postfix_str(stage, refresh=False)
+        bar.refresh()
+
+    def close(self, job_id: int, status: str) -> None:
+        bar = self.bars.pop(job_id, None)
+        if bar is not None:
+            bar.set_postfix_str(status)
+            bar.close()
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from core.catalog import list_jobs
+    from core.db import session_scope
+    from core.models import JobStatus
+    from indexer.submit import create_jobs, dispatch, expand_paths
+
+    paths = list(expand_paths(Path(p) for p in args.paths))
+    if not paths:
+        print("vidsearch ingest: no video files found under the given paths", file=sys.stderr)
+        return 2
+    job_ids = create_jobs(paths, settings)
+    bars = _Bars(enabled=not args.json and sys.stderr.isatty())
+    labels = {j: str(p) for j, p in zip(job_ids, paths, strict=True)}
+
+    if settings.embedded_tasks:
+        # No broker: run the jobs here, one after another.
+        from indexer.pipeline import fail_job, run_ingest_job
+
+        for job_id in job_ids:
+            try:
+                status = run_ingest_job(
+                    job_id,
+                    settings=settings,
+                    listener=lambda j, stage, f: bars.update(j, labels[j], stage, f),
+                )
+            except Exception as exc:  # a transient fault; in-process there is nobody to retry it
+                status = JobStatus.FAILED
+                fail_job(settings, job_id, f"{labels[job_id]}: {exc}")
+            bars.close(job_id, status)
+    else:
+        dispatch(job_ids, settings)
+        if not args.wait:
+            with session_scope(settings) as session:
+                for job in list_jobs(session=session, job_ids=job_ids):
+                    if args.json:
+                        _print_json(_job_json(job))
+                    else:
+                        print(f"queued job {job.id}: {job.path}")
+            return 0
+        _wait_for(job_ids, settings, bars, labels, timeout=args.timeout)
+
+    with session_scope(settings) as session:
+        jobs = list_jobs(session=session, job_ids=job_ids)
+    ok = True
+    for job in jobs:
+        ok &= job.status in (JobStatus.SUCCEEDED, JobStatus.SKIPPED)
+        if args.json:
+            _print_json(_job_json(job))
+        else:
+            detail = job.error or job.note or ""
+            print(f"{job.status:9} {job.path}" + (f"  ({detail})" if detail else ""))
+    return 0 if ok else 1
+
+
+def _wait_for(
+    job_ids: list[int],
+    settings: Settings,
+    bars: _Bars,
+    labels: dict[int, str],
+    timeout: float | None,
+) -> None:
+    from core.catalog import list_jobs
+    from core.db import session_scope
+    from core.models import JobStatus
+
+    deadline = time.monotonic() + timeout if timeout else None
+    pending = set(job_ids)
+    while pending:
+        with session_scope(settings) as session:
+            for job in list_jobs(session=session, job_ids=sorted(pending)):
+                bars.update(job.id, labels[job.id], job.stage, job.progress)
+                if job.status in JobStatus.FINISHED:
+                    bars.close(job.id, job.status)
+                    pending.discard(job.id)
+        if deadline is not None and time.monotonic() > deadline:
+            print(f"vidsearch ingest: gave up waiting for {len(pending)} job(s)", file=sys.stderr)
+            return
+        if pending:
+            time.sleep(0.5)
+
+
+# --- listings --------------------------------------------------------------------------------------
+def cmd_videos(args: argparse.Namespace, settings: Settings) -> int:
+    from core.catalog import list_videos
+    from core.db import session_scope
+
+    with session_scope(settings) as session:
+        videos = [
+            {
+                "video_id": v.id,
+                "path": v.source_path,
+                "title": v.title,
+                "duration": v.duration,
+                "status": v.status,
+                "error": v.error,
+                "segments": len(v.segments),
+                "has_speech": v.has_speech,
+                "paths": sorted(p.path for p in v.paths),
+            }
+            for v in list_videos(session=session, status=args.status)
+        ]
+    if args.json:
+        _print_json({"videos": videos})
+    elif not videos:
+        print("no videos yet: vidsearch ingest PATH")
+    else:
+        for v in videos:
+            dur = f"{v['duration']:.1f}s" if v["duration"] else "-"
+            extra = f"  {v['error']}" if v["error"] else f"  {v['segments']} segments"
+            print(f"{v['video_id']}  {v['status']:10} {dur:>8}  {v['path']}{extra}")
+    return 0
+
+
+def cmd_jobs(args: argparse.Namespace, settings: Settings) -> int:
+    from core.catalog import list_jobs
+    from core.db import session_scope
+
+    with session_scope(settings) as session:
+        jobs = [_job_json(j) for j in list_jobs(session=session, limit=args.limit)]
+    if args.json:
+        _print_json({"jobs": jobs})
+    else:
+        for j in jobs:
+            detail = j["error"] or j["note"] or ""
+            print(
+                f"{j['job_id']:>5} {j['status']:9} {j['stage']:10} {j['progress'] * 100:5.1f}%  {j['path']}"
+                + (f"  ({detail})" if detail else "")
+            )
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    from core.db import session_scope
+    from core.vectors import VectorIndex
+
+    index = VectorIndex(settings)
+    with session_scope(settings) as session:
+        report = (
+            index.rebuild_from_catalog(session)
+            if args.rebuild
+            else index.sync_from_catalog(session)
+        )
+    where = settings.qdrant_url or "in-process index (embedded mode keeps it in memory)"
+    print(f"{where}: upserted {report.upserted}, deleted {report.deleted}, {report.total} points")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from ui.doctor import run_checks
+
+    checks = run_checks(settings)
+    if args.json:
+        _print_json({"checks": checks})
+    else:
+        for c in checks:
+            print(f"{'ok ' if c['ok'] else 'BAD'} {c['name']:16} {c['detail']}")
+    return 0 if all(c["ok"] for c in checks) else 1
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.embedded_tasks:
+        print(
+            "vidsearch worker: set VIDSEARCH_BROKER_URL (e.g. redis://127.0.0.1:6379/0) to run a worker",
+            file=sys.stderr,
+        )
+        return 2
+    from indexer.tasks import app
+
+    argv = [
+        "worker",
+        "--loglevel",
+        args.loglevel,
+        "--queues",
+        settings.queue,
+        "--concurrency",
+        str(args.concurrency or settings.worker_concurrency),
+        "--pool",
+        "prefork",
+    ]
+    if args.hostname:
+        argv += ["--hostname", args.hostname]
+    app.worker_main(argv)
+    return 0
+
+
+def cmd_samples(args: argparse.Namespace, settings: Settings) -> int:
+    from indexer.samples import collect_samples
+
+    dest = Path(args.dest) if args.dest else settings.home / "samples"
+    files = collect_samples(dest, narrated=not args.no_narration)
+    for f in files:
+        print(f)
+    return 0
+
+
+def cmd_reserved(args: argparse.Namespace, settings: Settings) -> int:
+    print(f"vidsearch {args.command}: {RESERVED[args.command]} is not built yet", file=sys.stderr)
+    return 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="vidsearch", description="Self-hosted video search and recommendations."
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("ingest", help="index video files or folders")
+    s.add_argument("paths", nargs="+", metavar="PATH")
+    s.add_argument("--wait", action="store_true", help="return when every job has ended")
+    s.add_argument("--json", action="store_true", help="one JSON object per file")
+    s.add_argument(
+        "--timeout", type=float, default=None, help="with --wait: give up after this many seconds"
+    )
+    s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("videos", help="list indexed videos")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--status", choices=["pending", "processing", "ready", "failed"])
+    s.set_defaults(func=cmd_videos)
+
+    s = sub.add_parser("jobs", help="list ingest jobs")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--limit", type=int, default=200)
+    s.set_defaults(func=cmd_jobs)
+
+    s = sub.add_parser("doctor", help="check backends, models, device and versions")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_doctor)
+
+    s = sub.add_parser("worker", help="run a Celery worker (served mode)")
+    s.add_argument("--concurrency", type=int, default=None)
+    s.add_argument("--loglevel", default="INFO")
+    s.add_argument("--hostname", default=None)
+    s.set_defaults(func=cmd_worker)
+
+    s = sub.add_parser("reindex", help="sync the vector index from the catalog")
+    s.add_argument(
+        "--rebuild", action="store_true", help="drop the index and write every point again"
+    )
+    s.set_defaults(func=cmd_reindex)
+
+    s = sub.add_parser("samples", help="gather the package-shipped sample footage into a folder")
+    s.add_argument("dest", nargs="?", default=None)
+    s.add_argument("--no-narration", action="store_true", help="skip the espeak-ng narrated clip")
+    s.set_defaults(func=cmd_samples)
+
+    for name, what in RESERVED.items():
+        s = sub.add_parser(name, help=f"{what} (not built yet)")
+        s.add_argument("rest", nargs=argparse.REMAINDER)
+        s.set_defaults(func=cmd_reserved)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        print(f"vidsearch: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return int(args.func(args, settings))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
