@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as _SourceError
 
 ENV_PREFIX = "VIDSEARCH_"
 
@@ -49,7 +50,7 @@ class Settings(BaseSettings):
     )
 
     # --- what may be ingested ------------------------------------------------------------------
-    allowed_roots: list[Path] = Field(
+    allowed_roots: Annotated[list[Path], NoDecode] = Field(
         default_factory=list, description="If set, only files under these folders are ingested."
     )
     max_file_bytes: int = Field(default=50 * 1024**3, gt=0)
@@ -95,7 +96,11 @@ class Settings(BaseSettings):
     @classmethod
     def _split_roots(cls, value: object) -> object:
         # A shell user writes VIDSEARCH_ALLOWED_ROOTS=/a:/b rather than a JSON list.
-        if isinstance(value, str) and not value.lstrip().startswith("["):
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                import json
+
+                return json.loads(value)
             return [p for p in value.split(os.pathsep) if p]
         return value
 
@@ -139,6 +144,8 @@ def load_settings(**overrides: object) -> Settings:
             name = ENV_PREFIX + ".".join(str(p) for p in err["loc"]).upper()
             reasons.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
         raise SettingsError("bad setting: " + "; ".join(reasons)) from None
+    except _SourceError as exc:
+        raise SettingsError(f"bad setting: {exc}") from None
 
 
 @lru_cache(maxsize=1)

@@ -89,6 +89,7 @@ class VectorIndex:
 
     def __init__(self, settings: Settings, client: QdrantClient | None = None) -> None:
         self.collection = settings.qdrant_collection
+        self._remote = bool(settings.qdrant_url) and client is None
         if client is not None:
             self.client = client
         elif settings.qdrant_url:
@@ -123,6 +124,8 @@ class VectorIndex:
             },
             sparse_vectors_config={LEXICAL: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
         )
+        if self.client.__class__.__name__ == "QdrantClient" and not self._remote:
+            return  # the local (in-process) mode scans payloads; indexes only matter on a server
         for key, schema in (
             ("video_id", qm.PayloadSchemaType.KEYWORD),
             ("duration", qm.PayloadSchemaType.FLOAT),

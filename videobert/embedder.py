@@ -7,6 +7,7 @@ keep their shapes, so the indexer and search do not change when it lands.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,6 +35,9 @@ class Embedder(Protocol):
     def visual_tags(self, segments: Sequence[np.ndarray]) -> list[list[str]]: ...
 
 
+_class_vector_memo: dict[str, np.ndarray] = {}
+
+
 class ZeroShotEmbedder:
     """Video vectors through the class-name bridge, text vectors from MiniLM: one 384-d space."""
 
@@ -55,7 +59,9 @@ class ZeroShotEmbedder:
         self.temperature = temperature
         self.tags_per_segment = tags_per_segment
         self.tag_min_probability = tag_min_probability
-        self._class_vectors: np.ndarray | None = None
+        self._class_vectors: np.ndarray | None = _class_vector_memo.get(
+            str(text_encoder.model_path)
+        )
         self._lock = threading.Lock()
 
     @property
@@ -77,9 +83,10 @@ class ZeroShotEmbedder:
                     self._class_vectors = self.text.encode([f"a photo of {n}" for n in names])
                     if path is not None:
                         path.parent.mkdir(parents=True, exist_ok=True)
-                        tmp = path.with_suffix(f".{threading.get_ident()}.tmp.npy")
+                        tmp = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp.npy")
                         np.save(tmp, self._class_vectors)
                         tmp.replace(path)
+                _class_vector_memo[str(self.text.model_path)] = self._class_vectors
             return self._class_vectors
 
     def encode_frames(self, frames: np.ndarray) -> FrameFeatures:
@@ -112,37 +119,32 @@ class ZeroShotEmbedder:
         ]
 
 
-_embedders: dict[tuple, ZeroShotEmbedder] = {}
-_embedders_lock = threading.Lock()
+_encoders: dict[tuple, tuple[FrameEncoder, TextEncoder]] = {}
+_encoders_lock = threading.Lock()
 
 
 def load_embedder(settings) -> ZeroShotEmbedder:  # type: ignore[no-untyped-def]
-    """The process-wide embedder for these settings (models load lazily, once)."""
-    key = (
-        settings.device,
-        settings.text_model,
-        settings.frame_model,
-        settings.bridge_top_k,
-        settings.bridge_temperature,
-        settings.tags_per_segment,
-        settings.tag_min_probability,
-        str(settings.cache_dir),
-    )
-    with _embedders_lock:
-        if key not in _embedders:
-            if settings.frame_model != "efficientnet-lite0":
-                raise ValueError(
-                    f"frame model {settings.frame_model!r} is not available offline; "
-                    "the shipped one is 'efficientnet-lite0'"
-                )
+    """An embedder for these settings over the process-wide encoders (weights load once, lazily)."""
+    if settings.frame_model != "efficientnet-lite0":
+        raise ValueError(
+            f"frame model {settings.frame_model!r} is not available offline; "
+            "the shipped one is 'efficientnet-lite0'"
+        )
+    key = (settings.device, settings.torch_threads, settings.text_model, settings.frame_batch_size)
+    with _encoders_lock:
+        if key not in _encoders:
             device = pick_device(settings.device, settings.torch_threads)
-            _embedders[key] = ZeroShotEmbedder(
-                frame_encoder=FrameEncoder(device, batch_size=settings.frame_batch_size),
-                text_encoder=TextEncoder(settings.text_model, device),
-                cache_dir=settings.cache_dir,
-                top_k=settings.bridge_top_k,
-                temperature=settings.bridge_temperature,
-                tags_per_segment=settings.tags_per_segment,
-                tag_min_probability=settings.tag_min_probability,
+            _encoders[key] = (
+                FrameEncoder(device, batch_size=settings.frame_batch_size),
+                TextEncoder(settings.text_model, device),
             )
-        return _embedders[key]
+        frames, text = _encoders[key]
+    return ZeroShotEmbedder(
+        frame_encoder=frames,
+        text_encoder=text,
+        cache_dir=settings.cache_dir,
+        top_k=settings.bridge_top_k,
+        temperature=settings.bridge_temperature,
+        tags_per_segment=settings.tags_per_segment,
+        tag_min_probability=settings.tag_min_probability,
+    )

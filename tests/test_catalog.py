@@ -1,0 +1,77 @@
+import pytest
+from sqlalchemy import inspect, text
+
+from core.db import get_engine, session_scope, upgrade_schema
+from core.models import Event, Job, Segment, Summary, User, Video
+from core.settings import Settings
+from tests.catalog_helpers import add_ready_video
+
+TABLES = {
+    "videos",
+    "video_paths",
+    "segments",
+    "jobs",
+    "users",
+    "events",
+    "summaries",
+    "alembic_version",
+}
+
+
+def _exercise(settings: Settings) -> None:
+    vid = add_ready_video(settings, "a.mp4", ["hello", "world"])
+    with session_scope(settings) as s:
+        user = User(name="ana")
+        s.add(user)
+        s.flush()
+        s.add(Event(user_id=user.id, video_id=vid, kind="completed", position=5.0))
+        s.add(
+            Summary(
+                video_id=vid, model="extractive", method="extractive", content_hash="h", text="t"
+            )
+        )
+        s.add(Job(path="/videos/a.mp4", video_id=vid))
+    with session_scope(settings) as s:
+        video = s.get(Video, vid)
+        assert [seg.index for seg in video.segments] == [0, 1]
+        assert video.size_bytes == 1000
+        s.delete(video)
+    with session_scope(settings) as s:
+        # Deleting a video takes its segments, events and summaries with it.
+        assert s.query(Segment).count() == 0
+        assert s.query(Event).count() == 0
+        assert s.query(Summary).count() == 0
+
+
+def test_sqlite_catalog_has_every_table_and_cascades(settings):
+    assert set(inspect(get_engine(settings)).get_table_names()) >= TABLES
+    _exercise(settings)
+
+
+@pytest.mark.postgres
+def test_postgres_catalog_runs_the_same_code(tmp_path, pg_url):
+    settings = Settings(home=tmp_path, database_url=pg_url)
+    assert set(inspect(get_engine(settings)).get_table_names()) >= TABLES
+    _exercise(settings)
+
+
+@pytest.mark.postgres
+def test_big_files_fit_the_size_column_on_postgres(tmp_path, pg_url):
+    settings = Settings(home=tmp_path, database_url=pg_url)
+    vid = add_ready_video(settings, "big.mp4", ["x"])
+    with session_scope(settings) as s:
+        s.get(Video, vid).size_bytes = 40 * 1024**3
+    with session_scope(settings) as s:
+        assert s.get(Video, vid).size_bytes == 40 * 1024**3
+
+
+def test_migrations_run_again_as_a_no_op(settings):
+    engine = get_engine(settings)
+    upgrade_schema(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+
+
+def test_sqlite_catalog_uses_wal_so_processes_can_share_it(settings):
+    with get_engine(settings).connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
