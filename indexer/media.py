@@ -53,6 +53,8 @@ def _open(path: Path) -> av.container.InputContainer:
         return av.open(str(path), mode="r", metadata_errors="ignore")
     except av.error.InvalidDataError:
         raise BadInput(path, "not a media file, or a truncated or corrupt container") from None
+    except av.error.EOFError:
+        raise BadInput(path, "container ends before its header does (truncated or empty)") from None
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
         raise BadInput(path, f"cannot be opened as media: {exc}") from None
 
@@ -224,13 +226,26 @@ def write_video(
     audio: np.ndarray | None = None,
     audio_rate: int = AUDIO_RATE,
     codec: str = "libx264",
+    size: tuple[int, int] | None = None,
+    faststart: bool = False,
 ) -> Path:
-    """Encode RGB frames (and optional mono float audio) into a video file."""
-    with av.open(str(path), mode="w") as out:
+    """Encode RGB frames (and optional mono float audio) into a video file.
+
+    ``size`` creates the video stream up front (so a file with zero frames can be made);
+    ``faststart`` puts the index first, as web-ready MP4s do.
+    """
+    options = {"movflags": "faststart"} if faststart else {}
+    with av.open(str(path), mode="w", options=options) as out:
         vstream = None
         astream = None
+        if size is not None:
+            vstream = out.add_stream(codec, rate=Fraction(fps))
+            vstream.width, vstream.height = size
+            vstream.pix_fmt = "yuv420p"
         if audio is not None:
             astream = out.add_stream("aac", rate=audio_rate, layout="mono")
+        if size is not None:
+            out.start_encoding()  # the header gets written even if no frame follows
         for n, rgb in enumerate(frames):
             if vstream is None:
                 h, w = rgb.shape[:2]

@@ -140,3 +140,33 @@ def shipped_videos() -> list[Path]:
     return [
         p for p in shipped_footage() if p.name in {"bikes.mp4", "bigbuckbunny.mp4", "cityCC0.mpg"}
     ]
+
+
+@pytest.fixture
+def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch):
+    """Run ``vidsearch`` in-process against the test's settings; returns (exit code, stdout lines)."""
+    import json
+
+    from core.settings import get_settings
+    from ui.cli import main
+
+    monkeypatch.setenv("VIDSEARCH_HOME", str(settings.home))
+    for key, value in settings.model_dump(exclude_defaults=True).items():
+        if key != "home" and value is not None:
+            monkeypatch.setenv(f"VIDSEARCH_{key.upper()}", str(value))
+
+    def _run(*args: str) -> tuple[int, list]:
+        import contextlib
+        import io
+
+        get_settings.cache_clear()
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            code = main(list(args))
+        lines = [ln for ln in buf.getvalue().splitlines() if ln.strip()]
+        if "--json" in args:
+            return code, [json.loads(ln) for ln in lines]
+        return code, lines
+
+    yield _run
+    get_settings.cache_clear()

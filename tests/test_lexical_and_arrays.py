@@ -14,7 +14,7 @@ def test_tokenize_keeps_non_latin_words():
 
 def test_sparse_vector_weights_repeated_words_higher():
     v = sparse_vector("espresso espresso coffee")
-    weights = dict(zip(v.indices, v.values))
+    weights = dict(zip(v.indices, v.values, strict=True))
     assert weights[term_id("espresso")] > weights[term_id("coffee")]
     assert v.indices == sorted(v.indices)
 
