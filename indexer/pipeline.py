@@ -6,11 +6,14 @@ Knows nothing of Celery: a task, the CLI or a UI thread calls ``run_ingest_job(j
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -36,6 +39,7 @@ from indexer.transcribe import SpeechRecognizer, align_to_segments, sidecar_cues
 from videobert.embedder import Embedder, load_embedder
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Share of the progress bar per stage (transcription overlaps sampling).
 STAGES = {"register": 0.05, "sample": 0.65, "transcribe": 0.15, "embed": 0.1, "commit": 0.05}
@@ -179,6 +183,31 @@ def _claim(settings: Settings, job_id: int, reg: Registered) -> str | None:
     raise TransientError(f"could not claim video {reg.video_id}")
 
 
+class _StageClock:
+    """Adds wall seconds per stage into a dict (a no-op without one); safe across threads."""
+
+    def __init__(self, into: dict[str, float] | None) -> None:
+        self.into = into
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            if self.into is not None:
+                with self._lock:
+                    self.into[stage] = self.into.get(stage, 0.0) + time.perf_counter() - started
+
+    def timed(self, stage: str, fn: Callable[..., T]) -> Callable[..., T]:
+        def run(*args: object) -> T:
+            with self(stage):
+                return fn(*args)
+
+        return run
+
+
 def _describe(video: Video, reg: Registered) -> None:
     info = reg.info
     video.source_path = str(reg.path)
@@ -214,12 +243,15 @@ def run_ingest_job(
     models: Models | None = None,
     index: VectorIndex | None = None,
     listener: ProgressListener | None = None,
+    timings: dict[str, float] | None = None,
 ) -> str:
     """Run one ingest job to its end; returns the job's final status.
 
     Bad input fails the job with its reason; faults outside the file raise TransientError so a
-    task queue can retry. Safe to run again for the same job (after a crash, say).
+    task queue can retry. Safe to run again for the same job (after a crash, say). ``timings``, if
+    given, receives wall seconds per stage (for the benchmark).
     """
+    clock = _StageClock(timings)
     started = _start_job(settings, job_id)
     if started[0] in JobStatus.FINISHED:
         return started[0]
@@ -227,8 +259,9 @@ def run_ingest_job(
     progress = JobProgress(settings, job_id, listener)
     video_id: str | None = None
     try:
-        reg = register(path, settings)
-        video_id = _claim(settings, job_id, reg)
+        with clock("register"):
+            reg = register(path, settings)
+            video_id = _claim(settings, job_id, reg)
         if video_id is None:
             return _final_status(settings, job_id)
         progress.update("register", 1.0, force=True)
@@ -242,41 +275,49 @@ def run_ingest_job(
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="transcribe") as pool:
             # Speech recognition runs beside the frame decode+encode (both release the GIL).
             cues_future: Future[list[media.Cue]] = pool.submit(
-                _transcript_cues, reg.path, reg.info.has_audio, models, settings
-            )
-            planned = analyse(
+                clock.timed("transcribe (own thread)", _transcript_cues),
                 reg.path,
-                reg.info,
+                reg.info.has_audio,
+                models,
                 settings,
-                models.embedder,
-                on_progress=lambda f: progress.update("sample", f),
             )
+            with clock("sample"):
+                planned = analyse(
+                    reg.path,
+                    reg.info,
+                    settings,
+                    models.embedder,
+                    on_progress=lambda f: progress.update("sample", f),
+                )
             progress.update("transcribe", 0.0, force=True)
-            cues = cues_future.result()
+            with clock("transcribe (wait)"):
+                cues = cues_future.result()
         transcripts = align_to_segments(cues, [(p.start, p.end) for p in planned])
         progress.update("transcribe", 1.0)
-        embedded = embed_segments(planned, transcripts, models.embedder)
+        with clock("embed"):
+            embedded = embed_segments(planned, transcripts, models.embedder)
         progress.update("embed", 1.0, force=True)
 
-        folder = attempt_dir(thumbs_root, video_id, job_id, attempt)
-        write_thumbnails(folder, embedded)
-        with session_scope(settings) as session:
-            commit_video(
-                session=session,
-                video_id=video_id,
-                job_id=job_id,
-                segments=embedded,
-                thumbnails_root=thumbs_root,
-                thumbnail_folder=folder,
-                embedding_model=models.embedder.name,
-            )
-            job = session.get(Job, job_id)
-            assert job is not None
-            finish_job(job, status=JobStatus.SUCCEEDED, note=f"{len(embedded)} segments")
-        prune_thumbnails(thumbs_root, video_id, keep=folder.name)
-        if index is not None:
+        with clock("commit"):
+            folder = attempt_dir(thumbs_root, video_id, job_id, attempt)
+            write_thumbnails(folder, embedded)
             with session_scope(settings) as session:
-                index.sync_video(session, video_id)
+                commit_video(
+                    session=session,
+                    video_id=video_id,
+                    job_id=job_id,
+                    segments=embedded,
+                    thumbnails_root=thumbs_root,
+                    thumbnail_folder=folder,
+                    embedding_model=models.embedder.name,
+                )
+                job = session.get(Job, job_id)
+                assert job is not None
+                finish_job(job, status=JobStatus.SUCCEEDED, note=f"{len(embedded)} segments")
+            prune_thumbnails(thumbs_root, video_id, keep=folder.name)
+            if index is not None:
+                with session_scope(settings) as session:
+                    index.sync_video(session, video_id)
         return JobStatus.SUCCEEDED
     except BadInput as exc:
         log.info("job %s failed: %s", job_id, exc)
