@@ -59,3 +59,11 @@ def test_cli_reports_a_bad_setting_without_a_traceback(monkeypatch, capsys) -> N
     assert main(["videos"]) == 2
     err = capsys.readouterr().err
     assert "VIDSEARCH_DEVICE" in err and "Traceback" not in err
+
+
+def test_the_readme_documents_every_setting() -> None:
+    from core.settings import Settings
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    missing = [n for n in Settings.model_fields if f"`VIDSEARCH_{n.upper()}`" not in readme]
+    assert missing == []
