@@ -22,6 +22,7 @@ test: setup lint
 lint: setup
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check . >/dev/null || (echo "ruff format would change files: run $(VENV)/bin/ruff format ." && exit 1)
+	@$(VENV)/bin/mypy
 
 bench: setup
 	@$(PY) bench/ingest.py

@@ -173,7 +173,8 @@ class VectorIndex:
         if ids and self.client.collection_exists(self.collection):
             for start in range(0, len(ids), UPSERT_BATCH):
                 self.client.delete(
-                    self.collection, points_selector=ids[start : start + UPSERT_BATCH]
+                    self.collection,
+                    points_selector=qm.PointIdsList(points=list(ids[start : start + UPSERT_BATCH])),
                 )
 
     # --- reads -----------------------------------------------------------------------------------

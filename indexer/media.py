@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import av.error
@@ -69,7 +70,7 @@ def _main_video_stream(
         if not (s.disposition & av.stream.Disposition.attached_pic)
     ]
     if not streams:
-        kinds = sorted({s.type for s in container.streams}) or ["no streams"]
+        kinds: list[str] = sorted({s.type for s in container.streams}) or ["no streams"]
         raise BadInput(path, f"no video stream (contains: {', '.join(kinds)})")
     return streams[0]
 
@@ -236,8 +237,8 @@ def write_video(
     """
     options = {"movflags": "faststart"} if faststart else {}
     with av.open(str(path), mode="w", options=options) as out:
-        vstream = None
-        astream = None
+        vstream: Any = None
+        astream: Any = None
         if size is not None:
             vstream = out.add_stream(codec, rate=Fraction(fps))
             vstream.width, vstream.height = size
@@ -252,7 +253,7 @@ def write_video(
                 vstream = out.add_stream(codec, rate=Fraction(fps))
                 vstream.width, vstream.height = w - w % 2, h - h % 2
                 vstream.pix_fmt = "yuv420p"
-            frame = av.VideoFrame.from_ndarray(
+            frame: Any = av.VideoFrame.from_ndarray(
                 np.ascontiguousarray(rgb[: vstream.height, : vstream.width]), format="rgb24"
             )
             frame.pts = n
@@ -263,10 +264,10 @@ def write_video(
                 out.mux(packet)
         if astream is not None and audio is not None and len(audio):
             pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16).reshape(1, -1)
-            frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
-            frame.sample_rate = audio_rate
-            frame.pts = 0
-            for packet in astream.encode(frame):
+            aframe = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
+            aframe.sample_rate = audio_rate
+            aframe.pts = 0
+            for packet in astream.encode(aframe):
                 out.mux(packet)
             for packet in astream.encode(None):
                 out.mux(packet)

@@ -54,7 +54,9 @@ def pan_zoom_frames(
         cw, ch = int(w * s), int(h * s)
         x0 = int((w - cw) * (0.3 + 0.4 * i / max(1, n - 1)))
         y0 = (h - ch) // 2
-        yield np.asarray(img.crop((x0, y0, x0 + cw, y0 + ch)).resize(size, Image.BILINEAR))
+        yield np.asarray(
+            img.crop((x0, y0, x0 + cw, y0 + ch)).resize(size, Image.Resampling.BILINEAR)
+        )
 
 
 def speak(text: str) -> np.ndarray:

@@ -22,7 +22,8 @@ from videobert.text import TextEncoder
 
 
 class Embedder(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def encode_frames(self, frames: np.ndarray) -> FrameFeatures: ...
 

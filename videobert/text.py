@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -26,8 +27,8 @@ class TextEncoder:
         self.device = device or torch.device("cpu")
         self.batch_size = batch_size
         self.max_length = max_length
-        self._model = None
-        self._tokenizer = None
+        self._model: Any = None
+        self._tokenizer: Any = None
 
     @property
     def name(self) -> str:
