@@ -8,17 +8,20 @@ uuid5(video id, segment index), so syncing from the catalog is an idempotent ups
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.arrays import unpack_f32
+from core.errors import TransientError
 from core.lexical import SparseVector, sparse_vector
 from core.models import Segment, Video, VideoStatus
 from core.settings import Settings
@@ -27,6 +30,15 @@ POINT_NAMESPACE = uuid.UUID("6f1c3a52-8a8e-4f0e-9a57-2f3b0c1d9e41")
 DENSE = ("video", "text")
 LEXICAL = "lexical"
 UPSERT_BATCH = 256
+
+
+@contextmanager
+def _unreachable_is_transient() -> Iterator[None]:
+    """A Qdrant server that does not answer is a fault to retry, not a reason to fail a job."""
+    try:
+        yield
+    except (ResponseHandlingException, UnexpectedResponse, OSError) as exc:
+        raise TransientError(f"vector index unreachable: {exc}") from exc
 
 
 def point_id(video_id: str, index: int) -> str:
@@ -236,6 +248,10 @@ class VectorIndex:
     # --- catalog sync --------------------------------------------------------------------------
     def sync_video(self, session: Session, video_id: str) -> SyncReport:
         """Bring one video's points in line with the catalog (after a commit, or a delete)."""
+        with _unreachable_is_transient():
+            return self._sync_video(session, video_id)
+
+    def _sync_video(self, session: Session, video_id: str) -> SyncReport:
         video = session.get(Video, video_id)
         stale = [pid for pid, _ in self._video_point_ids(video_id)]
         points = []

@@ -3,6 +3,7 @@ read subtitle streams, and write small videos (sample footage and test cases).""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -177,6 +178,14 @@ def decode_audio(path: Path) -> np.ndarray:
     return np.concatenate(chunks).astype(np.float32) / 32768.0
 
 
+_ASS_HEADER = (
+    b"[Script Info]\nScriptType: v4.00+\nPlayResX: 384\nPlayResY: 288\n\n[V4+ Styles]\n"
+    b"Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, "
+    b"Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, "
+    b"Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n"
+    b"Style: Default,Arial,16,&Hffffff,&Hffffff,&H0,&H0,0,0,0,0,100,100,0,0,1,1,0,2,10,10,10,0\n\n"
+    b"[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
+)
 _ASS_OVERRIDE = re.compile(r"\{[^}]*\}")
 
 
@@ -229,39 +238,52 @@ def write_video(
     codec: str = "libx264",
     size: tuple[int, int] | None = None,
     faststart: bool = False,
+    subtitles: Sequence[Cue] = (),
 ) -> Path:
     """Encode RGB frames (and optional mono float audio) into a video file.
 
     ``size`` creates the video stream up front (so a file with zero frames can be made);
-    ``faststart`` puts the index first, as web-ready MP4s do.
+    ``faststart`` puts the index first, as web-ready MP4s do; ``subtitles`` adds a SubRip
+    stream (use a Matroska path).
     """
     options = {"movflags": "faststart"} if faststart else {}
+    frame_iter = iter(frames)
+    first = next(frame_iter, None)
+    if first is not None and size is None:
+        size = (first.shape[1] - first.shape[1] % 2, first.shape[0] - first.shape[0] % 2)
     with av.open(str(path), mode="w", options=options) as out:
         vstream: Any = None
         astream: Any = None
+        sstream: Any = None
         if size is not None:
             vstream = out.add_stream(codec, rate=Fraction(fps))
             vstream.width, vstream.height = size
             vstream.pix_fmt = "yuv420p"
         if audio is not None:
             astream = out.add_stream("aac", rate=audio_rate, layout="mono")
-        if size is not None:
-            out.start_encoding()  # the header gets written even if no frame follows
-        for n, rgb in enumerate(frames):
-            if vstream is None:
-                h, w = rgb.shape[:2]
-                vstream = out.add_stream(codec, rate=Fraction(fps))
-                vstream.width, vstream.height = w - w % 2, h - h % 2
-                vstream.pix_fmt = "yuv420p"
-            frame: Any = av.VideoFrame.from_ndarray(
-                np.ascontiguousarray(rgb[: vstream.height, : vstream.width]), format="rgb24"
-            )
-            frame.pts = n
-            for packet in vstream.encode(frame):
-                out.mux(packet)
+        if subtitles:
+            sstream = out.add_stream("subrip")
+            # FFmpeg's SubRip encoder will not open without an ASS header to convert from.
+            sstream.codec_context.subtitle_header = _ASS_HEADER
+            sstream.codec_context.extradata = _ASS_HEADER
+        out.start_encoding()  # every stream exists now; the header is written even with no frames
+        if first is not None:
+            for n, rgb in enumerate(itertools.chain([first], frame_iter)):
+                crop = np.ascontiguousarray(rgb[: vstream.height, : vstream.width])
+                frame: Any = av.VideoFrame.from_ndarray(crop, format="rgb24")
+                frame.pts = n
+                for packet in vstream.encode(frame):
+                    out.mux(packet)
         if vstream is not None:
             for packet in vstream.encode(None):
                 out.mux(packet)
+        for cue in subtitles:
+            packet = av.Packet(cue.text.encode("utf-8"))
+            packet.stream = sstream
+            packet.time_base = sstream.time_base
+            packet.pts = packet.dts = int(cue.start / sstream.time_base)
+            packet.duration = int((cue.end - cue.start) / sstream.time_base)
+            out.mux(packet)
         if astream is not None and audio is not None and len(audio):
             pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16).reshape(1, -1)
             aframe = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")

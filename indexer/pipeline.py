@@ -104,19 +104,19 @@ def load_models(settings: Settings) -> Models:
     return Models(load_embedder(settings), _recognizers[key])
 
 
-def _start_job(settings: Settings, job_id: int) -> tuple[str, int]:
+def _start_job(settings: Settings, job_id: int) -> tuple[str, int, str | None]:
     with session_scope(settings) as session:
         job = session.get(Job, job_id)
         if job is None:
             raise LookupError(f"job {job_id} does not exist")
         if job.status in JobStatus.FINISHED:
-            return job.status, job.attempts
+            return job.status, job.attempts, job.video_id
         job.status = JobStatus.RUNNING
         job.stage = "register"
         job.attempts += 1
         job.started_at = job.heartbeat_at = utcnow()
         job.error = None
-        return job.path, job.attempts
+        return job.path, job.attempts, job.video_id
 
 
 def fail_job(settings: Settings, job_id: int, error: str, video_id: str | None = None) -> None:
@@ -254,6 +254,10 @@ def run_ingest_job(
     clock = _StageClock(timings)
     started = _start_job(settings, job_id)
     if started[0] in JobStatus.FINISHED:
+        if index is not None and started[2] is not None:
+            # A retry after the index sync failed: the catalog has the video, the index may not.
+            with session_scope(settings) as session:
+                index.sync_video(session, started[2])
         return started[0]
     path, attempt = Path(started[0]), started[1]
     progress = JobProgress(settings, job_id, listener)
@@ -263,6 +267,10 @@ def run_ingest_job(
             reg = register(path, settings)
             video_id = _claim(settings, job_id, reg)
         if video_id is None:
+            if index is not None:
+                # Already indexed under another job: make sure the index has it too (idempotent).
+                with session_scope(settings) as session:
+                    index.sync_video(session, reg.video_id)
             return _final_status(settings, job_id)
         progress.update("register", 1.0, force=True)
         models = models or load_models(settings)

@@ -78,3 +78,22 @@ def test_visual_tags_describe_what_is_shown(cli, settings, narrated):
     with session_scope(settings) as s:
         tags = " ".join(seg.tags for seg in s.query(Segment))
     assert "espresso" in tags or "cup" in tags
+
+
+def test_subtitles_and_sidecars_become_the_transcript_of_the_right_segment(cli, settings, tmp_path):
+    from indexer.media import Cue, write_video
+    from tests.conftest import colour_shots
+
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    clip = write_video(
+        folder / "two_shots.mkv",
+        colour_shots([3.0, 3.0]),
+        subtitles=[Cue(0.5, 1.5, "a red balloon"), Cue(4.0, 5.0, "a green field")],
+    )
+    (folder / "two_shots.en.srt").write_text("1\n00:00:04,200 --> 00:00:05,000\nsidecar words\n")
+    code, _ = cli("ingest", str(clip), "--json")
+    assert code == 0
+    with session_scope(settings) as s:
+        segs = s.query(Segment).order_by(Segment.index).all()
+    assert [x.transcript for x in segs] == ["a red balloon", "a green field sidecar words"]

@@ -54,3 +54,12 @@ def test_cues_go_to_the_segment_that_holds_their_midpoint():
 
 def test_no_segments_means_no_text():
     assert align_to_segments([Cue(0, 1, "x")], []) == []
+
+
+def test_text_subtitle_streams_inside_the_container_are_read(tmp_path: Path):
+    from indexer.media import subtitle_cues, write_video
+    from tests.conftest import colour_shots
+
+    cues = [Cue(1.0, 2.0, "Hello subtitle world"), Cue(4.5, 5.5, "second line")]
+    clip = write_video(tmp_path / "subbed.mkv", colour_shots([3.0, 3.0]), subtitles=cues)
+    assert subtitle_cues(clip) == cues

@@ -91,3 +91,16 @@ def test_a_collection_of_other_sizes_is_refused_with_the_sizes(settings):
 
     with pytest.raises(ValueError, match="rebuild"):
         index.ensure_collection(16, 8)
+
+
+def test_an_unreachable_qdrant_server_is_a_transient_fault(tmp_path):
+    import pytest
+
+    from core.errors import TransientError
+    from core.settings import Settings
+
+    settings = Settings(home=tmp_path, qdrant_url="http://127.0.0.1:9")  # nothing listens there
+    vid = add_ready_video(settings, "a.mp4", ["x"])
+    index = VectorIndex(settings)
+    with session_scope(settings) as s, pytest.raises(TransientError, match="unreachable"):
+        index.sync_video(s, vid)
