@@ -85,6 +85,30 @@ class Settings(BaseSettings):
     tags_per_segment: int = Field(default=3, ge=0, le=20)
     tag_min_probability: float = Field(default=0.08, ge=0, le=1)
 
+    # --- search ----------------------------------------------------------------------------------
+    fusion: Literal["score", "rrf"] = Field(
+        default="score",
+        description="How dense and lexical hits combine: calibrated scores or ranks.",
+    )
+    search_candidates: int = Field(
+        default=100, ge=10, le=10_000, description="Hits per signal before fusion."
+    )
+    relevance_threshold: float = Field(
+        default=0.12, ge=0, description="Fused score below which a result is too weak to show."
+    )
+    moments_per_video: int = Field(default=3, ge=1, le=50)
+    rerank: bool = Field(
+        default=False, description="Rerank top results with VideoBERT's alignment head."
+    )
+
+    # --- summaries -------------------------------------------------------------------------------
+    summary_model: str = Field(
+        default="facebook/bart-large-cnn",
+        description="BART checkpoint (name in the local model cache, or a folder); never downloaded.",
+    )
+    summary_sentences: int = Field(default=5, ge=1, le=50)
+    summaries_at_index: bool = Field(default=True, description="Summarise each video after ingest.")
+
     @field_validator(
         "database_url", "qdrant_url", "broker_url", "text_model", "whisper_model", mode="before"
     )

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,8 @@ POINT_NAMESPACE = uuid.UUID("6f1c3a52-8a8e-4f0e-9a57-2f3b0c1d9e41")
 DENSE = ("video", "text")
 LEXICAL = "lexical"
 UPSERT_BATCH = 256
+# Bump when the payload's shape changes: a sync then rewrites every point.
+PAYLOAD_VERSION = 3
 
 
 @contextmanager
@@ -73,6 +76,51 @@ class SyncReport:
     total: int
 
 
+def _folders(path: str) -> list[str]:
+    """Every ancestor folder of a path: a path-prefix filter becomes an exact keyword match."""
+    return [str(p) for p in PurePosixPath(path).parents if str(p) not in ("", ".")]
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Restrictions on which segments a query may return (all optional, all must hold)."""
+
+    min_duration: float | None = None
+    max_duration: float | None = None
+    ingested_after: float | None = None  # epoch seconds
+    ingested_before: float | None = None
+    has_speech: bool | None = None  # the video has speech anywhere
+    folder: str | None = None  # the video lies under this folder
+    video_ids: tuple[str, ...] | None = None  # only these videos
+    exclude_video_ids: tuple[str, ...] = ()
+
+    def to_qdrant(self) -> qm.Filter | None:
+        must: list[qm.Condition] = []
+        if self.min_duration is not None or self.max_duration is not None:
+            rng = qm.Range(gte=self.min_duration, lte=self.max_duration)
+            must.append(qm.FieldCondition(key="duration", range=rng))
+        if self.ingested_after is not None or self.ingested_before is not None:
+            rng = qm.Range(gte=self.ingested_after, lte=self.ingested_before)
+            must.append(qm.FieldCondition(key="ingested_at", range=rng))
+        if self.has_speech is not None:
+            match = qm.MatchValue(value=self.has_speech)
+            must.append(qm.FieldCondition(key="video_has_speech", match=match))
+        if self.folder:
+            match = qm.MatchValue(value=str(PurePosixPath(self.folder)))
+            must.append(qm.FieldCondition(key="folders", match=match))
+        if self.video_ids is not None:
+            must.append(
+                qm.FieldCondition(key="video_id", match=qm.MatchAny(any=list(self.video_ids)))
+            )
+        must_not: list[qm.Condition] = []
+        if self.exclude_video_ids:
+            anyof = qm.MatchAny(any=list(self.exclude_video_ids))
+            must_not.append(qm.FieldCondition(key="video_id", match=anyof))
+        if not must and not must_not:
+            return None
+        return qm.Filter(must=must or None, must_not=must_not or None)
+
+
 def segment_point(video: Video, segment: Segment) -> SegmentPoint:
     """The point for one catalog segment (its payload carries what filters and results need)."""
     return SegmentPoint(
@@ -89,9 +137,15 @@ def segment_point(video: Video, segment: Segment) -> SegmentPoint:
             "end": segment.end,
             "text": segment.caption,
             "has_speech": bool(segment.transcript.strip()),
+            # A segment with neither speech nor tags has no text worth matching.
+            "has_text": bool(segment.caption.strip()),
+            "video_has_speech": bool(video.has_speech),
             "path": video.source_path,
+            "title": video.title,
+            "folders": _folders(video.source_path),
             "duration": video.duration,
             "ingested_at": video.created_at.timestamp() if video.created_at else None,
+            "payload_version": PAYLOAD_VERSION,
         },
     )
 
@@ -201,11 +255,14 @@ class VectorIndex:
                 self.collection,
                 limit=2048,
                 offset=offset,
-                with_payload=["revision"],
+                with_payload=["revision", "payload_version"],
                 with_vectors=False,
             )
             for r in records:
-                out[str(r.id)] = int((r.payload or {}).get("revision", -1))
+                payload = r.payload or {}
+                # A point written under an older payload shape counts as stale.
+                current = payload.get("payload_version") == PAYLOAD_VERSION
+                out[str(r.id)] = int(payload.get("revision", -1)) if current else -1
             if offset is None:
                 return out
 
@@ -224,26 +281,55 @@ class VectorIndex:
             if offset is None:
                 return out
 
-    def search_dense(self, using: str, vector: np.ndarray, limit: int) -> list[Hit]:
+    def search_dense(
+        self, using: str, vector: np.ndarray, limit: int, flt: SearchFilter | None = None
+    ) -> list[Hit]:
         if not self.client.collection_exists(self.collection):
             return []
-        res = self.client.query_points(
-            self.collection, query=vector.tolist(), using=using, limit=limit, with_payload=True
-        )
+        query_filter = flt.to_qdrant() if flt else None
+        if using == "text":
+            has_text = qm.FieldCondition(key="has_text", match=qm.MatchValue(value=True))
+            query_filter = query_filter or qm.Filter()
+            query_filter.must = [*(query_filter.must or []), has_text]  # type: ignore[list-item,misc]
+        with _unreachable_is_transient():
+            res = self.client.query_points(
+                self.collection,
+                query=vector.tolist(),
+                using=using,
+                limit=limit,
+                with_payload=True,
+                query_filter=query_filter,
+            )
         return [Hit(str(p.id), float(p.score), p.payload or {}) for p in res.points]
 
-    def search_lexical(self, text: str, limit: int) -> list[Hit]:
+    def search_lexical(self, text: str, limit: int, flt: SearchFilter | None = None) -> list[Hit]:
         query = sparse_vector(text)
         if query.is_empty() or not self.client.collection_exists(self.collection):
             return []
-        res = self.client.query_points(
-            self.collection,
-            query=qm.SparseVector(indices=query.indices, values=query.values),
-            using=LEXICAL,
-            limit=limit,
-            with_payload=True,
-        )
+        with _unreachable_is_transient():
+            res = self.client.query_points(
+                self.collection,
+                query=qm.SparseVector(indices=query.indices, values=query.values),
+                using=LEXICAL,
+                limit=limit,
+                with_payload=True,
+                query_filter=flt.to_qdrant() if flt else None,
+            )
         return [Hit(str(p.id), float(p.score), p.payload or {}) for p in res.points]
+
+    def vectors(self, ids: Sequence[str], using: str) -> dict[str, np.ndarray]:
+        """The named dense vector of each given point (missing points are left out)."""
+        if not ids or not self.client.collection_exists(self.collection):
+            return {}
+        records = self.client.retrieve(
+            self.collection, ids=list(ids), with_vectors=[using], with_payload=False
+        )
+        out = {}
+        for r in records:
+            vec = r.vector.get(using) if isinstance(r.vector, dict) else None
+            if vec is not None:
+                out[str(r.id)] = np.asarray(vec, dtype=np.float32)
+        return out
 
     # --- catalog sync --------------------------------------------------------------------------
     def sync_video(self, session: Session, video_id: str) -> SyncReport:

@@ -61,7 +61,7 @@ def dispatch(job_ids: list[int], settings: Settings) -> None:
     """Send jobs to the Celery broker (served mode). Embedded mode runs them in-process instead."""
     if settings.embedded_tasks:
         raise RuntimeError("no broker configured (VIDSEARCH_BROKER_URL); run the jobs in-process")
-    from indexer.tasks import ingest_video
+    from core.queue import INGEST_TASK, send
 
     for job_id in job_ids:
-        ingest_video.apply_async(args=[job_id], queue=settings.queue)
+        send(INGEST_TASK, job_id)

@@ -4,35 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from celery import Celery
 from celery.signals import worker_process_init
 
 from core.errors import TransientError
+from core.queue import INGEST_TASK, SUMMARY_TASK, app, send
 from core.settings import get_settings
 
 log = logging.getLogger(__name__)
-
-
-def make_app() -> Celery:
-    settings = get_settings()
-    app = Celery("vidsearch", broker=settings.broker_url or "memory://", backend=None)
-    app.conf.update(
-        task_serializer="json",
-        accept_content=["json"],
-        task_default_queue=settings.queue,
-        # Acknowledge after the work: a worker killed mid-video leaves the message to be redelivered.
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,
-        task_ignore_result=True,
-        broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": settings.task_visibility_timeout},
-        worker_hijack_root_logger=False,
-    )
-    return app
-
-
-app = make_app()
 
 
 @worker_process_init.connect
@@ -46,7 +24,7 @@ def _load_models_once(**_kwargs: object) -> None:
 
 
 @app.task(
-    name="vidsearch.ingest_video",
+    name=INGEST_TASK,
     bind=True,
     autoretry_for=(TransientError,),
     retry_backoff=2,
@@ -55,11 +33,20 @@ def _load_models_once(**_kwargs: object) -> None:
     max_retries=8,
 )
 def ingest_video(self, job_id: int) -> str:  # type: ignore[no-untyped-def]
+    from core.db import session_scope
+    from core.models import Job
     from indexer.pipeline import run_ingest_job
 
     settings = get_settings()
-    index = _shared_index(settings)
-    return run_ingest_job(job_id, settings=settings, index=index)
+    status = run_ingest_job(job_id, settings=settings, index=_shared_index(settings))
+    if status == "succeeded" and settings.summaries_at_index:
+        with session_scope(settings) as session:
+            job = session.get(Job, job_id)
+            video_id = job.video_id if job else None
+        if video_id:
+            # Its own task: a summary that fails must not fail (or redo) the ingest.
+            send(SUMMARY_TASK, video_id)
+    return status
 
 
 _index = None

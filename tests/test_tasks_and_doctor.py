@@ -10,7 +10,8 @@ from core.vectors import VectorIndex
 
 
 def test_the_ingest_task_acknowledges_late_and_retries_only_transient_faults():
-    from indexer.tasks import app, ingest_video
+    from core.queue import app
+    from indexer.tasks import ingest_video
 
     assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost
     assert app.conf.worker_prefetch_multiplier == 1
@@ -38,7 +39,7 @@ def test_doctor_names_an_unreachable_broker(tmp_path, monkeypatch):
 
 
 def test_reserved_commands_say_they_are_not_built_yet(cli, capsys):
-    code, _ = cli("search", "a cat")
+    code, _ = cli("train")
     assert code == 3
     assert "not built yet" in capsys.readouterr().err
 

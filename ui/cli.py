@@ -14,14 +14,10 @@ from typing import Any
 from core.settings import Settings, SettingsError, get_settings
 
 RESERVED = {
-    "search": "text search over the library",
-    "summary": "a video's summary",
-    "related": "videos related to a video",
     "event": "record a watch event",
     "recommend": "recommendations for a user",
     "train": "train VideoBERT on the library",
     "ui": "the Streamlit web UI",
-    "api": "the HTTP API",
 }
 
 
@@ -104,6 +100,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             except Exception as exc:  # a transient fault; in-process there is nobody to retry it
                 status = JobStatus.FAILED
                 fail_job(settings, job_id, f"{labels[job_id]}: {exc}")
+            if status == JobStatus.SUCCEEDED and settings.summaries_at_index:
+                _summarize_after_ingest(settings, job_id)
             bars.close(job_id, status)
     else:
         dispatch(job_ids, settings)
@@ -128,6 +126,22 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             detail = job.error or job.note or ""
             print(f"{job.status:9} {job.path}" + (f"  ({detail})" if detail else ""))
     return 0 if ok else 1
+
+
+def _summarize_after_ingest(settings: Settings, job_id: int) -> None:
+    """Embedded mode makes the summary right after the ingest; a failure here costs only the summary."""
+    from core.catalog import get_job
+    from core.db import session_scope
+    from search.tasks import summarize_video_now
+
+    with session_scope(settings) as session:
+        job = get_job(session=session, job_id=job_id)
+        video_id = job.video_id if job else None
+    if video_id:
+        try:
+            summarize_video_now(settings, video_id)
+        except Exception as exc:  # the video is indexed; its summary can be made on demand later
+            logging.getLogger(__name__).warning("summary of %s failed: %s", video_id, exc)
 
 
 def _wait_for(
@@ -242,7 +256,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    from indexer.tasks import app
+    from core.queue import app
 
     argv = [
         "worker",
@@ -268,6 +282,94 @@ def cmd_samples(args: argparse.Namespace, settings: Settings) -> int:
     files = collect_samples(dest, narrated=not args.no_narration)
     for f in files:
         print(f)
+    return 0
+
+
+def _search_service(settings: Settings):  # type: ignore[no-untyped-def]
+    from search.service import SearchService
+    from videobert.embedder import load_embedder
+
+    return SearchService(settings, load_embedder(settings))
+
+
+def _print_results(response, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    if as_json:
+        _print_json(response.to_json())
+        return
+    if response.cut_off:
+        print("no good match in the library for this query")
+    for r in response.results:
+        print(f"{r.score:6.3f}  {r.title}  ({r.video_id})  {r.path}")
+        for m in r.moments:
+            from search.summary import clock, strip_tags
+
+            text = strip_tags(m.text).replace("\n", " ")
+            print(f"        {clock(m.start)}-{clock(m.end)}  {m.score:5.3f}  {text[:90]}")
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from core.vectors import SearchFilter
+    from search.types import QueryError
+
+    flt = SearchFilter(
+        min_duration=args.min_duration,
+        max_duration=args.max_duration,
+        has_speech=True if args.has_speech else None,
+        folder=args.folder,
+    )
+    try:
+        response = _search_service(settings).search(
+            args.query, limit=args.limit, offset=args.offset, flt=flt, fusion=args.fusion
+        )
+    except QueryError as exc:
+        print(f"vidsearch search: {exc}", file=sys.stderr)
+        return 2
+    _print_results(response, args.json)
+    return 0
+
+
+def cmd_related(args: argparse.Namespace, settings: Settings) -> int:
+    from search.types import QueryError
+
+    try:
+        response = _search_service(settings).more_like_this(
+            args.video_id, segment=args.segment, limit=args.limit
+        )
+    except (LookupError, QueryError) as exc:
+        print(f"vidsearch related: {str(exc).strip(chr(39))}", file=sys.stderr)
+        return 2
+    _print_results(response, args.json)
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
+    from core.db import session_scope
+    from search.summary import summaries_for
+    from videobert.embedder import load_embedder
+
+    service = summaries_for(settings, load_embedder(settings).embed_text)
+    try:
+        with session_scope(settings) as session:
+            result = service.for_video(session=session, video_id=args.video_id)
+    except LookupError as exc:
+        print(f"vidsearch summary: {str(exc).strip(chr(39))}", file=sys.stderr)
+        return 2
+    if args.json:
+        _print_json(result.to_json())
+    else:
+        print(result.summary)
+        print(
+            f"({result.method}" + (f", {result.model})" if result.method != "extractive" else ")")
+        )
+    return 0
+
+
+def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return 0
 
 
@@ -310,6 +412,35 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--loglevel", default="INFO")
     s.add_argument("--hostname", default=None)
     s.set_defaults(func=cmd_worker)
+
+    s = sub.add_parser("search", help="find videos and moments by text")
+    s.add_argument("query")
+    s.add_argument("--limit", type=int, default=10)
+    s.add_argument("--offset", type=int, default=0)
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--min-duration", type=float, default=None)
+    s.add_argument("--max-duration", type=float, default=None)
+    s.add_argument("--has-speech", action="store_true", help="only videos with speech")
+    s.add_argument("--folder", default=None, help="only videos under this folder")
+    s.add_argument("--fusion", choices=["score", "rrf"], default=None)
+    s.set_defaults(func=cmd_search)
+
+    s = sub.add_parser("summary", help="a video's summary, citing timestamps")
+    s.add_argument("video_id")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_summary)
+
+    s = sub.add_parser("related", help="videos like this one (or like one of its moments)")
+    s.add_argument("video_id")
+    s.add_argument("--segment", type=int, default=None)
+    s.add_argument("--limit", type=int, default=10)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_related)
+
+    s = sub.add_parser("api", help="serve the HTTP API")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.set_defaults(func=cmd_api)
 
     s = sub.add_parser("reindex", help="sync the vector index from the catalog")
     s.add_argument(

@@ -1,0 +1,310 @@
+"""Per-video summaries citing timestamps: BART when a checkpoint is on disk, else an honest
+extractive summary (MMR over MiniLM sentence embeddings) that says so. Cached per
+(video, model, content hash) in the catalog and rebuilt when either changes."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from core.models import Segment, Summary, Video, VideoStatus
+
+log = logging.getLogger(__name__)
+
+EXTRACTIVE = "extractive"
+# The extractive method's name in the cache: bump the version when the method changes.
+EXTRACTIVE_MODEL = "mmr-minilm-v2"
+ABSTRACTIVE = "bart"
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_SEEN = re.compile(r"\n?\[seen: [^\]]*\]")
+
+
+@dataclass(frozen=True)
+class TimedSentence:
+    start: float
+    text: str
+
+
+@dataclass(frozen=True)
+class SummaryResult:
+    video_id: str
+    summary: str
+    method: str  # "bart" or "extractive"
+    model: str
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "video_id": self.video_id,
+            "summary": self.summary,
+            "method": self.method,
+            "model": self.model,
+        }
+
+
+def clock(seconds: float) -> str:
+    s = max(0, int(seconds))
+    return (
+        f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+    )
+
+
+def timeline(segments: Sequence[Segment]) -> list[TimedSentence]:
+    """What the video says, sentence by sentence, and what it shows where nothing is said."""
+    out: list[TimedSentence] = []
+    for seg in segments:
+        spoken = seg.transcript.strip()
+        if spoken:
+            out += [
+                TimedSentence(seg.start, s.strip())
+                for s in _SENTENCE_END.split(spoken)
+                if s.strip()
+            ]
+        elif seg.tags:
+            out.append(TimedSentence(seg.start, f"Shows {seg.tags}."))
+    # Consecutive identical visual descriptions say nothing new.
+    deduped: list[TimedSentence] = []
+    for item in out:
+        if not deduped or deduped[-1].text != item.text:
+            deduped.append(item)
+    return deduped
+
+
+def content_hash(sentences: Sequence[TimedSentence]) -> str:
+    return hashlib.sha256(
+        "\n".join(f"{s.start:.2f} {s.text}" for s in sentences).encode()
+    ).hexdigest()
+
+
+def mmr(relevance: np.ndarray, similarity: np.ndarray, k: int, diversity: float = 0.3) -> list[int]:
+    """Maximal marginal relevance: relevant items that do not repeat each other."""
+    chosen: list[int] = []
+    candidates = list(range(len(relevance)))
+    while candidates and len(chosen) < k:
+
+        def gain(i: int) -> float:
+            redundancy = max((similarity[i, j] for j in chosen), default=0.0)
+            return (1 - diversity) * relevance[i] - diversity * redundancy
+
+        best = max(candidates, key=gain)
+        chosen.append(best)
+        candidates.remove(best)
+    return chosen
+
+
+def extractive_summary(
+    sentences: Sequence[TimedSentence],
+    embed: Any,
+    *,
+    k: int,
+    focus: str | None = None,
+    max_chars: int = 900,
+) -> str:
+    """k sentences chosen by MMR (central to the video, or to ``focus``), in time order, timestamped."""
+    if not sentences:
+        return ""
+    vectors = embed([s.text for s in sentences])  # unit vectors
+    target = embed([focus])[0] if focus else vectors.mean(axis=0)
+    relevance = vectors @ target
+    picked = sorted(mmr(relevance, vectors @ vectors.T, k))  # sentences are in time order already
+    lines: list[str] = []
+    for i in picked:
+        line = f"{clock(sentences[i].start)} – {sentences[i].text}"
+        if lines and sum(len(x) + 1 for x in lines) + len(line) > max_chars:
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
+class BartSummarizer:
+    """BART from a local checkpoint (a folder, or a name in the local Hugging Face cache).
+
+    ``available()`` is False when nothing is on disk: nothing is ever downloaded.
+    """
+
+    def __init__(self, model: str, max_summary_tokens: int = 120) -> None:
+        self.model_name = model
+        self.max_summary_tokens = max_summary_tokens
+        self._loaded: tuple[Any, Any] | None = None
+        self._missing = False
+        self._lock = threading.Lock()
+
+    def load(self) -> tuple[Any, Any] | None:
+        with self._lock:
+            if self._loaded is None and not self._missing:
+                try:
+                    from transformers import AutoTokenizer, BartForConditionalGeneration
+
+                    tok = AutoTokenizer.from_pretrained(self.model_name, local_files_only=True)
+                    model = BartForConditionalGeneration.from_pretrained(
+                        self.model_name, local_files_only=True
+                    )
+                    self._loaded = (tok, model.eval())
+                except (OSError, ValueError) as exc:
+                    log.info(
+                        "no local BART checkpoint %r (%s): summaries are extractive",
+                        self.model_name,
+                        exc,
+                    )
+                    self._missing = True
+            return self._loaded
+
+    def available(self) -> bool:
+        return self.load() is not None
+
+    def input_limit(self) -> int:
+        loaded = self.load()
+        assert loaded is not None
+        tok, model = loaded
+        return int(
+            min(model.config.max_position_embeddings, getattr(tok, "model_max_length", 10**9))
+        )
+
+    def chunks(self, sentences: Sequence[TimedSentence]) -> list[list[TimedSentence]]:
+        """Consecutive sentences packed into pieces that fit BART's input (1024 tokens for bart-large)."""
+        loaded = self.load()
+        assert loaded is not None
+        tok, _ = loaded
+        budget = self.input_limit() - 8  # room for special tokens
+        pieces: list[list[TimedSentence]] = [[]]
+        used = 0
+        for s in sentences:
+            n = len(tok(s.text, add_special_tokens=False)["input_ids"])
+            if n > budget:  # one over-long sentence: cut it to fit rather than drop it
+                ids = tok(s.text, add_special_tokens=False)["input_ids"][:budget]
+                s = TimedSentence(s.start, tok.decode(ids))
+                n = budget
+            if used + n > budget and pieces[-1]:
+                pieces.append([])
+                used = 0
+            pieces[-1].append(s)
+            used += n
+        return [p for p in pieces if p]
+
+    def _generate(self, text: str) -> str:
+        loaded = self.load()
+        assert loaded is not None
+        tok, model = loaded
+        import torch
+
+        batch = tok([text], truncation=True, max_length=self.input_limit(), return_tensors="pt")
+        with torch.inference_mode():
+            # A summary may take at most a quarter of the input window, so at least four fit in one
+            # reduce step and map-reduce always converges (and the decoder never runs out of positions).
+            limit = max(4, min(self.max_summary_tokens, self.input_limit() // 4))
+            out = model.generate(**batch, max_new_tokens=limit, num_beams=2, do_sample=False)
+        return " ".join(tok.decode(out[0], skip_special_tokens=True).split())
+
+    def summarize(self, sentences: Sequence[TimedSentence], focus: str | None = None) -> str:
+        """Map: one summary per chunk, stamped with the chunk's start. Reduce: an overview of those."""
+        pieces = self.chunks(sentences)
+        prefix = f"{focus}: " if focus else ""
+        partials = [
+            (p[0].start, self._generate(prefix + " ".join(s.text for s in p))) for p in pieces
+        ]
+        if len(partials) == 1:
+            return f"{clock(partials[0][0])} – {partials[0][1]}"
+        reduce_input = [TimedSentence(start, text) for start, text in partials]
+        for _round in range(8):  # summaries of summaries until one fits (each round shrinks ~4x)
+            if len(self.chunks(reduce_input)) == 1:
+                break
+            reduce_input = [
+                TimedSentence(p[0].start, self._generate(" ".join(s.text for s in p)))
+                for p in self.chunks(reduce_input)
+            ]
+        overview = self._generate(" ".join(s.text for s in reduce_input))
+        return overview + "\n" + "\n".join(f"{clock(start)} – {text}" for start, text in partials)
+
+
+class Summaries:
+    """The summary service: cache lookups, generation, invalidation."""
+
+    def __init__(self, *, embed_text: Any, bart: BartSummarizer, sentences: int = 5) -> None:
+        self.embed_text = embed_text
+        self.bart = bart
+        self.sentences = sentences
+
+    @property
+    def model_name(self) -> str:
+        return self.bart.model_name if self.bart.available() else EXTRACTIVE_MODEL
+
+    def _generate(
+        self, sentences: Sequence[TimedSentence], focus: str | None = None
+    ) -> tuple[str, str]:
+        if self.bart.available() and sentences:
+            return self.bart.summarize(sentences, focus), ABSTRACTIVE
+        return extractive_summary(
+            sentences, self.embed_text, k=self.sentences, focus=focus
+        ), EXTRACTIVE
+
+    def for_video(self, *, session: Session, video_id: str) -> SummaryResult:
+        """The cached summary for the video's current content and model, made if missing."""
+        video = session.get(Video, video_id)
+        if video is None:
+            raise LookupError(f"no video {video_id}")
+        if video.status != VideoStatus.READY:
+            raise LookupError(f"video {video_id} is {video.status}, not ready")
+        sentences = timeline(video.segments)
+        digest = content_hash(sentences)
+        model = self.model_name
+        cached = session.scalar(
+            select(Summary).where(
+                Summary.video_id == video_id, Summary.model == model, Summary.content_hash == digest
+            )
+        )
+        if cached is not None:
+            return SummaryResult(video_id, cached.text, cached.method, cached.model)
+        text, method = self._generate(sentences)
+        # Older summaries of this video (other content or model) are stale now.
+        session.execute(delete(Summary).where(Summary.video_id == video_id))
+        session.add(
+            Summary(video_id=video_id, model=model, method=method, content_hash=digest, text=text)
+        )
+        session.flush()
+        return SummaryResult(video_id, text, method, model)
+
+    def for_moments(
+        self, *, session: Session, video_id: str, query: str, segments: Sequence[int]
+    ) -> SummaryResult:
+        """A query-focused summary of a search hit's matched moments (not cached: queries vary)."""
+        rows = list(
+            session.scalars(
+                select(Segment)
+                .where(Segment.video_id == video_id, Segment.index.in_(list(segments)))
+                .order_by(Segment.index)
+            )
+        )
+        if not rows:
+            raise LookupError(f"video {video_id} has none of the segments {list(segments)}")
+        text, method = self._generate(timeline(rows), focus=query)
+        return SummaryResult(video_id, text, method, self.model_name)
+
+
+def strip_tags(caption: str) -> str:
+    return _SEEN.sub("", caption).strip()
+
+
+def summaries_for(settings: Any, embed_text: Any) -> Summaries:
+    model = settings.summary_model
+    # A folder path wins; a bare name is looked up in the local Hugging Face cache only.
+    if Path(model).expanduser().is_dir():
+        model = str(Path(model).expanduser())
+    return Summaries(embed_text=embed_text, bart=_bart(model), sentences=settings.summary_sentences)
+
+
+_barts: dict[str, BartSummarizer] = {}
+
+
+def _bart(model: str) -> BartSummarizer:
+    if model not in _barts:
+        _barts[model] = BartSummarizer(model)
+    return _barts[model]

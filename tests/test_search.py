@@ -1,0 +1,156 @@
+"""Hybrid search on a small real library (real models, embedded default)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from core.settings import Settings
+from core.vectors import SearchFilter
+from indexer.media import Cue, write_video
+from indexer.pipeline import run_ingest_job
+from indexer.submit import create_jobs
+from search.service import SearchService
+from search.types import QueryError
+from tests.conftest import colour_shots
+from videobert.embedder import load_embedder
+
+pytestmark = pytest.mark.real_models
+
+
+def ingest(settings: Settings, paths: list[Path]) -> None:
+    for job_id in create_jobs(paths, settings):
+        assert run_ingest_job(job_id, settings=settings) == "succeeded"
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    """A narrated espresso clip, a two-shot clip whose second shot is subtitled, and silent footage."""
+    from indexer.samples import NARRATION, narrated_clip
+
+    skdata = pytest.importorskip("skimage.data")
+    root = tmp_path_factory.mktemp("library")
+    settings = Settings(home=root / "home", summaries_at_index=False)
+    talk = root / "talks"
+    talk.mkdir()
+    narrated_clip(talk / "espresso.mp4", skdata.coffee(), NARRATION)
+    write_video(
+        root / "fields.mkv",
+        colour_shots([3.0, 3.0], seed=3),
+        subtitles=[Cue(3.5, 5.0, "a green field of barley at harvest time")],
+    )
+    from tests.conftest import shipped_videos
+
+    bikes = next(p for p in shipped_videos() if p.name == "bikes.mp4")
+    shutil.copyfile(bikes, root / "bikes.mp4")
+    ingest(settings, [talk / "espresso.mp4", root / "fields.mkv", root / "bikes.mp4"])
+    return settings, root
+
+
+@pytest.fixture(scope="module")
+def service(library):
+    settings, _ = library
+    return SearchService(settings, load_embedder(settings))
+
+
+def names(response):
+    return [Path(r.path).name for r in response.results]
+
+
+def test_a_spoken_word_finds_its_video_first(service):
+    response = service.search("espresso", limit=5)
+    assert names(response)[0] == "espresso.mp4" and not response.cut_off
+
+
+def test_a_moment_is_found_inside_the_right_shot(service):
+    response = service.search("barley field harvest")
+    top = response.results[0]
+    assert Path(top.path).name == "fields.mkv"
+    assert top.moments[0].start == pytest.approx(3.0, abs=0.3)  # the second shot starts at 3 s
+    assert top.moments[0].end == pytest.approx(6.0, abs=0.3)
+
+
+def test_a_query_about_something_absent_is_cut_off(service):
+    for query in ("a volcano erupting", "quantum chromodynamics lecture", "an elephant herd"):
+        response = service.search(query)
+        assert response.cut_off and response.results == [], (query, names(response))
+
+
+def test_rank_fusion_cannot_cut_off(service):
+    # Why score fusion is the default: RRF returns *something* for any query.
+    assert service.search("a volcano erupting", fusion="rrf").results
+
+
+def test_filters_restrict_the_results(service, library):
+    _, root = library
+    assert names(service.search("espresso", flt=SearchFilter(has_speech=False))) == []
+    assert names(service.search("espresso", flt=SearchFilter(folder=str(root / "talks")))) == [
+        "espresso.mp4"
+    ]
+    assert names(service.search("espresso", flt=SearchFilter(folder=str(root / "elsewhere")))) == []
+    assert names(service.search("espresso", flt=SearchFilter(min_duration=60))) == []
+
+
+def test_paging_takes_slices_of_the_same_ranking(service):
+    everything = service.search("a photo", limit=10, fusion="rrf")
+    second = service.search("a photo", limit=1, offset=1, fusion="rrf")
+    assert [r.video_id for r in second.results] == [everything.results[1].video_id]
+
+
+@pytest.mark.parametrize(
+    "bad, reason",
+    [("", "empty"), ("   \t\n", "empty"), ("\x00\x07", "empty"), ("x" * 10_000, "limit is 1000")],
+)
+def test_unusable_queries_are_refused_with_a_reason(service, bad, reason):
+    with pytest.raises(QueryError, match=reason):
+        service.search(bad)
+
+
+@pytest.mark.parametrize("limit", [0, -1, 10**6])
+def test_out_of_range_limits_are_refused(service, limit):
+    with pytest.raises(QueryError, match="limit"):
+        service.search("espresso", limit=limit)
+
+
+def test_control_characters_and_mixed_scripts_are_searchable(service):
+    assert names(service.search("esp\x00resso"))  # cleaned, not crashed
+    service.search("кофе コーヒー café ☕")  # answers, whatever it finds
+
+
+def test_more_like_this_leaves_the_video_itself_out(service):
+    espresso = service.search("espresso").results[0]
+    related = service.more_like_this(espresso.video_id)
+    assert espresso.video_id not in [r.video_id for r in related.results]
+    with pytest.raises(LookupError):
+        service.more_like_this("0000000000000000")
+
+
+def test_a_photo_finds_the_video_made_from_it(service):
+    skdata = pytest.importorskip("skimage.data")
+    buf = io.BytesIO()
+    Image.fromarray(skdata.coffee()).save(buf, format="PNG")
+    response = service.search_image(buf.getvalue())
+    assert names(response)[0] == "espresso.mp4"
+
+
+def test_a_malformed_image_is_refused(service):
+    with pytest.raises(QueryError, match="not a readable image"):
+        service.search_image(b"GIF89a not really")
+    with pytest.raises(QueryError, match="empty"):
+        service.search_image(b"")
+
+
+def test_a_newly_indexed_video_is_searchable_without_a_restart(service, library, tmp_path):
+    settings, _ = library
+    assert "tram.mkv" not in names(service.search("a tram on rails"))
+    clip = write_video(
+        tmp_path / "tram.mkv",
+        colour_shots([2.0], seed=9),
+        subtitles=[Cue(0.2, 1.8, "the old tram rattles along its rails")],
+    )
+    ingest(settings, [clip])
+    assert "tram.mkv" in names(service.search("a tram on rails"))
