@@ -327,6 +327,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bad = [p for p in body.paths if not p.strip() or "\x00" in p]
         if bad:
             raise HTTPException(422, "paths must be non-empty and contain no NUL characters")
+        roots = [r.expanduser().resolve() for r in svc.settings.allowed_roots]
+        if roots:
+            # Checked before any folder is walked: the API must not crawl the server's disks.
+            outside = [
+                p for p in body.paths if not any(Path(p).resolve().is_relative_to(r) for r in roots)
+            ]
+            if outside:
+                raise HTTPException(
+                    403, f"outside the allowed roots ({', '.join(map(str, roots))}): {outside[0]}"
+                )
         paths = list(expand_paths(Path(p) for p in body.paths))
         if not paths:
             raise HTTPException(422, "no video files found under the given paths")
