@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from core.arrays import unpack_f32
 from core.errors import TransientError
 from core.lexical import SparseVector, sparse_vector
+from core.memindex import MemoryIndex, payload_predicate
 from core.models import Segment, Video, VideoStatus
 from core.settings import Settings
 
@@ -42,6 +43,16 @@ def _unreachable_is_transient() -> Iterator[None]:
         yield
     except (ResponseHandlingException, UnexpectedResponse, OSError) as exc:
         raise TransientError(f"vector index unreachable: {exc}") from exc
+
+
+def _as_list(vector: np.ndarray | None) -> list[float] | None:
+    return None if vector is None else vector.tolist()
+
+
+def _revision(payload: dict[str, Any]) -> int:
+    # A point written under an older payload shape counts as stale (-1 matches no revision).
+    current = payload.get("payload_version") == PAYLOAD_VERSION
+    return int(payload.get("revision", -1)) if current else -1
 
 
 def point_id(video_id: str, index: int) -> str:
@@ -151,25 +162,44 @@ def segment_point(video: Video, segment: Segment) -> SegmentPoint:
 
 
 class VectorIndex:
-    """Qdrant behind a small interface: a server when ``qdrant_url`` is set, else in-process."""
+    """The segment index behind a small interface, on one of two engines:
+
+    - a Qdrant server (``qdrant_url``), or any ``QdrantClient`` handed in (tests use ":memory:");
+    - otherwise (the embedded default) ``MemoryIndex``, numpy in this process, synced from the
+      catalog: qdrant's local ``path=`` mode locks its folder to one process, and the CLI, API,
+      UI and workers are separate processes; its ``:memory:`` mode filters in Python and was 14x
+      slower at 10k segments (see core/memindex.py).
+    """
 
     def __init__(self, settings: Settings, client: QdrantClient | None = None) -> None:
         self.collection = settings.qdrant_collection
         self._remote = bool(settings.qdrant_url) and client is None
+        self.mem: MemoryIndex | None = None
+        self.client: QdrantClient | None = None
         if client is not None:
             self.client = client
         elif settings.qdrant_url:
             self.client = QdrantClient(url=settings.qdrant_url)
         else:
-            # qdrant's local path= mode locks its folder to one process, and the CLI, API, UI and
-            # workers are separate processes: each keeps an in-memory index synced from the catalog.
-            self.client = QdrantClient(location=":memory:")
+            self.mem = MemoryIndex()
+
+    @property
+    def _qdrant(self) -> QdrantClient:
+        assert self.client is not None
+        return self.client
+
+    def _exists(self) -> bool:
+        if self.mem is not None:
+            return self.mem.dims is not None
+        return self._qdrant.collection_exists(self.collection)
 
     # --- collection ----------------------------------------------------------------------------
     def _dims(self) -> dict[str, int] | None:
-        if not self.client.collection_exists(self.collection):
+        if self.mem is not None:
+            return self.mem.dims
+        if not self._qdrant.collection_exists(self.collection):
             return None
-        params = self.client.get_collection(self.collection).config.params.vectors
+        params = self._qdrant.get_collection(self.collection).config.params.vectors
         assert isinstance(params, dict)
         return {name: p.size for name, p in params.items()}
 
@@ -182,7 +212,10 @@ class VectorIndex:
                 f"collection {self.collection!r} holds vectors of sizes {dims}, not "
                 f"video={video_dim} text={text_dim}; rebuild the index from the catalog"
             )
-        self.client.create_collection(
+        if self.mem is not None:
+            self.mem.create({"video": video_dim, "text": text_dim})
+            return
+        self._qdrant.create_collection(
             self.collection,
             vectors_config={
                 "video": qm.VectorParams(size=video_dim, distance=qm.Distance.COSINE),
@@ -190,33 +223,46 @@ class VectorIndex:
             },
             sparse_vectors_config={LEXICAL: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
         )
-        if self.client.__class__.__name__ == "QdrantClient" and not self._remote:
-            return  # the local (in-process) mode scans payloads; indexes only matter on a server
+        if not self._remote:
+            return  # qdrant's local mode scans payloads; indexes only matter on a server
         for key, schema in (
             ("video_id", qm.PayloadSchemaType.KEYWORD),
             ("duration", qm.PayloadSchemaType.FLOAT),
             ("ingested_at", qm.PayloadSchemaType.FLOAT),
-            ("has_speech", qm.PayloadSchemaType.BOOL),
+            ("video_has_speech", qm.PayloadSchemaType.BOOL),
+            ("has_text", qm.PayloadSchemaType.BOOL),
+            ("folders", qm.PayloadSchemaType.KEYWORD),
         ):
-            self.client.create_payload_index(self.collection, key, field_schema=schema)
+            self._qdrant.create_payload_index(self.collection, key, field_schema=schema)
 
     def drop(self) -> None:
-        if self.client.collection_exists(self.collection):
-            self.client.delete_collection(self.collection)
+        if self.mem is not None:
+            self.mem.drop()
+        elif self._qdrant.collection_exists(self.collection):
+            self._qdrant.delete_collection(self.collection)
 
     def count(self) -> int:
-        if not self.client.collection_exists(self.collection):
+        if self.mem is not None:
+            return self.mem.count()
+        if not self._qdrant.collection_exists(self.collection):
             return 0
-        return self.client.count(self.collection, exact=True).count
+        return self._qdrant.count(self.collection, exact=True).count
 
     # --- writes ----------------------------------------------------------------------------------
     def upsert(self, points: Sequence[SegmentPoint]) -> None:
         if not points:
             return
         self.ensure_collection(len(points[0].video_vector), len(points[0].text_vector))
+        if self.mem is not None:
+            for p in points:
+                lexical = dict(zip(p.lexical.indices, p.lexical.values, strict=True))
+                self.mem.upsert(
+                    p.id, {"video": p.video_vector, "text": p.text_vector}, lexical, p.payload
+                )
+            return
         for start in range(0, len(points), UPSERT_BATCH):
             batch = points[start : start + UPSERT_BATCH]
-            self.client.upsert(
+            self._qdrant.upsert(
                 self.collection,
                 points=[
                     qm.PointStruct(
@@ -236,9 +282,12 @@ class VectorIndex:
 
     def delete_points(self, ids: Iterable[str]) -> None:
         ids = list(ids)
-        if ids and self.client.collection_exists(self.collection):
+        if self.mem is not None:
+            self.mem.delete(ids)
+            return
+        if ids and self._qdrant.collection_exists(self.collection):
             for start in range(0, len(ids), UPSERT_BATCH):
-                self.client.delete(
+                self._qdrant.delete(
                     self.collection,
                     points_selector=qm.PointIdsList(points=list(ids[start : start + UPSERT_BATCH])),
                 )
@@ -246,12 +295,14 @@ class VectorIndex:
     # --- reads -----------------------------------------------------------------------------------
     def revisions(self) -> dict[str, int]:
         """Every point id with the video revision it was written from."""
-        if not self.client.collection_exists(self.collection):
+        if self.mem is not None:
+            return {pid: _revision(payload) for pid, payload in self.mem.items()}
+        if not self._qdrant.collection_exists(self.collection):
             return {}
         out: dict[str, int] = {}
         offset = None
         while True:
-            records, offset = self.client.scroll(
+            records, offset = self._qdrant.scroll(
                 self.collection,
                 limit=2048,
                 offset=offset,
@@ -259,21 +310,28 @@ class VectorIndex:
                 with_vectors=False,
             )
             for r in records:
-                payload = r.payload or {}
-                # A point written under an older payload shape counts as stale.
-                current = payload.get("payload_version") == PAYLOAD_VERSION
-                out[str(r.id)] = int(payload.get("revision", -1)) if current else -1
+                out[str(r.id)] = _revision(r.payload or {})
             if offset is None:
                 return out
 
     def points(self) -> dict[str, dict[str, Any]]:
         """Every point with payload and vectors (for checks and tests; not for big indexes)."""
-        if not self.client.collection_exists(self.collection):
+        if self.mem is not None:
+            mem = self.mem
+            return {
+                pid: {
+                    "payload": payload,
+                    "vector": {name: _as_list(mem.vector(pid, name)) for name in DENSE}
+                    | {LEXICAL: mem.lexical_of(pid)},
+                }
+                for pid, payload in mem.items()
+            }
+        if not self._qdrant.collection_exists(self.collection):
             return {}
         out: dict[str, dict[str, Any]] = {}
         offset = None
         while True:
-            records, offset = self.client.scroll(
+            records, offset = self._qdrant.scroll(
                 self.collection, limit=1024, offset=offset, with_payload=True, with_vectors=True
             )
             for r in records:
@@ -284,15 +342,23 @@ class VectorIndex:
     def search_dense(
         self, using: str, vector: np.ndarray, limit: int, flt: SearchFilter | None = None
     ) -> list[Hit]:
-        if not self.client.collection_exists(self.collection):
+        if not self._exists():
             return []
+        if self.mem is not None:
+            # Segments with no caption have no text vector worth matching.
+            flags = {"has_text": True} if using == "text" else {}
+            if flt is not None and flt.has_speech is not None:
+                flags["video_has_speech"] = flt.has_speech
+                flt = replace(flt, has_speech=None)
+            found = self.mem.search_dense(using, vector, limit, payload_predicate(flt), flags)
+            return [Hit(pid, score, self.mem.payload(pid) or {}) for pid, score in found]
         query_filter = flt.to_qdrant() if flt else None
         if using == "text":
             has_text = qm.FieldCondition(key="has_text", match=qm.MatchValue(value=True))
             query_filter = query_filter or qm.Filter()
             query_filter.must = [*(query_filter.must or []), has_text]  # type: ignore[list-item,misc]
         with _unreachable_is_transient():
-            res = self.client.query_points(
+            res = self._qdrant.query_points(
                 self.collection,
                 query=vector.tolist(),
                 using=using,
@@ -304,10 +370,14 @@ class VectorIndex:
 
     def search_lexical(self, text: str, limit: int, flt: SearchFilter | None = None) -> list[Hit]:
         query = sparse_vector(text)
-        if query.is_empty() or not self.client.collection_exists(self.collection):
+        if query.is_empty() or not self._exists():
             return []
+        if self.mem is not None:
+            weights = dict(zip(query.indices, query.values, strict=True))
+            found = self.mem.search_lexical(weights, limit, payload_predicate(flt))
+            return [Hit(pid, score, self.mem.payload(pid) or {}) for pid, score in found]
         with _unreachable_is_transient():
-            res = self.client.query_points(
+            res = self._qdrant.query_points(
                 self.collection,
                 query=qm.SparseVector(indices=query.indices, values=query.values),
                 using=LEXICAL,
@@ -319,9 +389,12 @@ class VectorIndex:
 
     def vectors(self, ids: Sequence[str], using: str) -> dict[str, np.ndarray]:
         """The named dense vector of each given point (missing points are left out)."""
-        if not ids or not self.client.collection_exists(self.collection):
+        if not ids or not self._exists():
             return {}
-        records = self.client.retrieve(
+        if self.mem is not None:
+            vecs = {pid: self.mem.vector(pid, using) for pid in ids}
+            return {pid: v for pid, v in vecs.items() if v is not None}
+        records = self._qdrant.retrieve(
             self.collection, ids=list(ids), with_vectors=[using], with_payload=False
         )
         out = {}
@@ -350,7 +423,13 @@ class VectorIndex:
         return SyncReport(upserted=len(points), deleted=len(gone), total=self.count())
 
     def _video_point_ids(self, video_id: str) -> list[tuple[str, int]]:
-        if not self.client.collection_exists(self.collection):
+        if self.mem is not None:
+            return [
+                (pid, int(p.get("index", -1)))
+                for pid, p in self.mem.items()
+                if p.get("video_id") == video_id
+            ]
+        if not self._qdrant.collection_exists(self.collection):
             return []
         flt = qm.Filter(
             must=[qm.FieldCondition(key="video_id", match=qm.MatchValue(value=video_id))]
@@ -358,7 +437,7 @@ class VectorIndex:
         out: list[tuple[str, int]] = []
         offset = None
         while True:
-            records, offset = self.client.scroll(
+            records, offset = self._qdrant.scroll(
                 self.collection,
                 scroll_filter=flt,
                 limit=1024,

@@ -40,14 +40,15 @@ class LiveIndex:
     With a Qdrant server the workers keep the index current, so nothing is checked here.
     """
 
-    def __init__(self, settings: Settings, index: VectorIndex | None = None) -> None:
+    def __init__(self, settings: Settings, index: VectorIndex | None = None, *, sync: bool = True) -> None:
         self.settings = settings
         self.index = index or VectorIndex(settings)
+        self.sync = sync  # False: the caller fills the index itself (benchmarks)
         self._signature: tuple[Any, ...] | None = None
         self._lock = threading.Lock()
 
     def ensure_fresh(self) -> None:
-        if self.settings.qdrant_url:
+        if self.settings.qdrant_url or not self.sync:
             return
         with session_scope(self.settings) as session:
             signature = tuple(

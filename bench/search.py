@@ -1,0 +1,325 @@
+"""Search benchmark: latency at 1k / 10k / 100k segments on the embedded default (synthetic
+vectors, real query encoding) next to a brute-force numpy scan of the same vectors, and retrieval
+quality on the development set for each signal alone and fused — all in one run.
+
+    .venv/bin/python bench/search.py [--sizes 1000,10000,100000] [--devset DIR] [--calibrate]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from qdrant_client import QdrantClient  # noqa: E402
+
+from core.lexical import sparse_vector  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from core.vectors import SegmentPoint, VectorIndex  # noqa: E402
+from search.fusion import DEFAULT_CALIBRATION, Calibration  # noqa: E402
+from search.service import LiveIndex, SearchService  # noqa: E402
+from videobert.embedder import load_embedder  # noqa: E402
+
+QUERIES = [
+    "a cat sleeping on a sofa",
+    "espresso",
+    "people walking across a square",
+    "a city at night",
+    "a rocket launch",
+    "cyclists in traffic",
+    "a butterfly",
+    "a man talking on the phone",
+    "a red car",
+    "grandmother born in Lisbon",
+    "trees in the wind",
+    "a cartoon rabbit",
+    "fruit on a table",
+    "a football match",
+    "the night sky",
+    "a pet",
+    "a hot drink",
+    "boats in a harbour",
+    "a train station",
+    "cooking pancakes",
+]
+
+
+# --- latency -------------------------------------------------------------------------------------
+def synthetic_index(n: int, dim: int, settings: Settings, rng: np.random.Generator, engine: str):  # type: ignore[no-untyped-def]
+    words = [f"w{i}" for i in range(5000)] + [w for q in QUERIES for w in q.split()]
+    video = rng.normal(size=(n, dim)).astype(np.float32)
+    text = rng.normal(size=(n, dim)).astype(np.float32)
+    video /= np.linalg.norm(video, axis=1, keepdims=True)
+    text /= np.linalg.norm(text, axis=1, keepdims=True)
+    captions = [" ".join(rng.choice(words, size=12)) for _ in range(n)]
+    # "numpy": the embedded default's engine; "qdrant-local": qdrant-client's in-process mode.
+    index = (
+        VectorIndex(settings, client=QdrantClient(":memory:"))
+        if engine == "qdrant-local"
+        else VectorIndex(settings)
+    )
+    points = [
+        SegmentPoint(
+            video_id=f"v{i // 10:07d}",
+            index=i % 10,
+            video_vector=video[i],
+            text_vector=text[i],
+            lexical=sparse_vector(captions[i]),
+            payload={
+                "video_id": f"v{i // 10:07d}",
+                "index": i % 10,
+                "start": 1.5 * (i % 10),
+                "end": 1.5 * (i % 10 + 1),
+                "text": captions[i],
+                "path": f"/v/{i // 10}.mp4",
+                "title": "",
+                "has_text": True,
+                "revision": 1,
+            },
+        )
+        for i in range(n)
+    ]
+    index.upsert(points)
+    return index, video, text, captions
+
+
+def numpy_floor(
+    embedder, video: np.ndarray, text: np.ndarray, lexical, vocab, queries: list[str], k: int
+):  # type: ignore[no-untyped-def]
+    """The same three signals as brute force: encode, two matrix-vector products, a sparse product."""
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        qv = embedder.embed_text([q])[0]
+        for mat in (video, text):
+            scores = mat @ qv
+            np.argpartition(-scores, k)[:k]
+        qs = np.zeros(lexical.shape[1], np.float32)
+        for w in q.lower().split():
+            if w in vocab:
+                qs[vocab[w]] = 1.0
+        lex = lexical @ qs
+        np.argpartition(-lex, k)[:k]
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def latency(sizes: list[int], settings: Settings, repeats: int) -> None:
+    from scipy import sparse
+
+    embedder = load_embedder(settings)
+    embedder.embed_text(["warm up"])
+    rng = np.random.default_rng(0)
+    dim = embedder.embed_text(["x"]).shape[1]
+    queries = list(itertools.islice(itertools.cycle(QUERIES), repeats))
+    print(f"latency, {len(queries)} queries each (query encoding included), embedded default:")
+    print(
+        f"{'engine':13} {'segments':>9} {'build s':>8} {'p50 ms':>8} {'p95 ms':>8} {'floor p50':>10} "
+        f"{'floor p95':>10} {'p50 ratio':>10}"
+    )
+    runs = [("numpy", n) for n in sizes] + [("qdrant-local", n) for n in sizes if n <= 10_000]
+    for engine, n in runs:
+        t = time.perf_counter()
+        index, video, text, captions = synthetic_index(n, dim, settings, rng, engine)
+        build = time.perf_counter() - t
+        service = SearchService(settings, embedder, LiveIndex(settings, index, sync=False))
+        service.search(queries[0])
+        times = []
+        for q in queries:
+            t = time.perf_counter()
+            service.search(q, limit=10)
+            times.append(time.perf_counter() - t)
+        vocab: dict[str, int] = {}
+        rows, cols = [], []
+        for i, cap in enumerate(captions):
+            for w in cap.split():
+                rows.append(i)
+                cols.append(vocab.setdefault(w, len(vocab)))
+        lexical = sparse.csr_matrix(
+            (np.ones(len(rows), np.float32), (rows, cols)), shape=(n, len(vocab))
+        )
+        floor = numpy_floor(
+            embedder, video, text, lexical, vocab, queries, settings.search_candidates
+        )
+        p50, p95 = _pct(times, 50), _pct(times, 95)
+        f50, f95 = _pct(floor, 50), _pct(floor, 95)
+        print(
+            f"{engine:13} {n:>9} {build:>8.1f} {p50 * 1e3:>8.1f} {p95 * 1e3:>8.1f} {f50 * 1e3:>10.1f} "
+            f"{f95 * 1e3:>10.1f} {p50 / f50:>10.1f}"
+        )
+
+
+def _pct(values: list[float], q: int) -> float:
+    return float(np.percentile(values, q))
+
+
+# --- quality -------------------------------------------------------------------------------------
+def index_devset(devset_dir: Path, home: Path):  # type: ignore[no-untyped-def]
+    from bench.devset import build_devset
+    from indexer.pipeline import run_ingest_job
+    from indexer.submit import create_jobs
+
+    devset = build_devset(devset_dir)
+    settings = Settings(home=home, summaries_at_index=False)
+    for job_id in create_jobs(devset.videos, settings):
+        run_ingest_job(job_id, settings=settings)
+    return devset, settings
+
+
+def evaluate(service: SearchService, devset, method: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """R@1, R@5, MRR over present queries; cut-off rates; moment hits inside the labelled range."""
+    ranks, cut_absent, cut_present, moment_hits, moment_total = [], [], [], 0, 0
+    uses = {
+        "video only": ("video",),
+        "text only": ("text",),
+        "lexical only": ("lexical",),
+        "dense (video+text)": ("video", "text"),
+        "fused (score)": ("video", "text", "lexical"),
+        "fused (rrf)": ("video", "text", "lexical"),
+    }
+    fusion = "rrf" if method == "fused (rrf)" else "score"
+    for query in devset.queries:
+        response = service.search(query.text, limit=100, fusion=fusion, use=uses[method])
+        names = [Path(r.path).name for r in response.results]
+        if query.kind == "absent":
+            cut_absent.append(response.cut_off)
+            continue
+        cut_present.append(response.cut_off)
+        rank = next((i + 1 for i, n in enumerate(names) if n in query.relevant), None)
+        ranks.append(rank)
+        for name, (start, end) in query.moments.items():
+            hit = next((r for r in response.results if Path(r.path).name == name), None)
+            moment_total += 1
+            if (
+                hit
+                and hit.moments
+                and start - 0.5 <= (hit.moments[0].start + hit.moments[0].end) / 2 <= end + 0.5
+            ):
+                moment_hits += 1
+    n = len(ranks)
+    return {
+        "R@1": sum(1 for r in ranks if r == 1) / n,
+        "R@5": sum(1 for r in ranks if r is not None and r <= 5) / n,
+        "MRR": sum(1 / r for r in ranks if r) / n,
+        "absent cut": sum(cut_absent) / max(1, len(cut_absent)),
+        "present cut": sum(cut_present) / max(1, len(cut_present)),
+        "moment ok": moment_hits / max(1, moment_total),
+    }
+
+
+def quality(devset_dir: Path, calibrate: bool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        devset, settings = index_devset(devset_dir, Path(tmp) / "home")
+        kinds = {
+            k: sum(1 for q in devset.queries if q.kind == k) for k in ("visual", "speech", "absent")
+        }
+        print(
+            f"\ndevelopment set: {len(devset.videos)} videos, queries {kinds}; indexed in "
+            f"{time.perf_counter() - t:.0f} s; embedder {load_embedder(settings).name}"
+        )
+        service = SearchService(settings, load_embedder(settings))
+        if calibrate:
+            best = calibrate_fusion(service, devset)
+            service.calibration, threshold = best
+            settings = settings.model_copy(update={"relevance_threshold": threshold})
+            service.settings = settings
+        header = f"{'method':22} {'R@1':>6} {'R@5':>6} {'MRR':>6} {'absent cut':>11} {'present cut':>12} {'moment ok':>10}"
+        print(header)
+        for method in (
+            "video only",
+            "text only",
+            "lexical only",
+            "dense (video+text)",
+            "fused (rrf)",
+            "fused (score)",
+        ):
+            m = evaluate(service, devset, method)
+            print(
+                f"{method:22} {m['R@1']:6.3f} {m['R@5']:6.3f} {m['MRR']:6.3f} {m['absent cut']:11.2f} "
+                f"{m['present cut']:12.2f} {m['moment ok']:10.2f}"
+            )
+        reranker = getattr(load_embedder(settings), "reranker", None)
+        if reranker is None:
+            print("fused + rerank: n/a (the embedder has no alignment head yet)")
+        else:
+            service.reranker = reranker
+            service.settings = settings.model_copy(update={"rerank": True})
+            m = evaluate(service, devset, "fused (score)")
+            print(
+                f"{'fused + rerank':22} {m['R@1']:6.3f} {m['R@5']:6.3f} {m['MRR']:6.3f} "
+                f"{m['absent cut']:11.2f} {m['present cut']:12.2f} {m['moment ok']:10.2f}"
+            )
+
+
+def calibrate_fusion(service: SearchService, devset) -> tuple[dict[str, Calibration], float]:  # type: ignore[no-untyped-def]
+    """Grid search of floors and the cut-off; objective: MRR + absent queries cut - present ones cut."""
+    hits = {q.text: service.signals(q.text) for q in devset.queries}
+    best: tuple[float, dict[str, Calibration], float] | None = None
+    grid = itertools.product(
+        (0.2, 0.25, 0.3, 0.35), (0.15, 0.2, 0.25, 0.3), (0.05, 0.1, 0.15, 0.2, 0.3)
+    )
+    for text_floor, video_floor, threshold in grid:
+        cal = {
+            "text": Calibration(1.0, text_floor, text_floor + 0.4),
+            "video": Calibration(1.0, video_floor, video_floor + 0.3),
+            "lexical": DEFAULT_CALIBRATION["lexical"],
+        }
+        service.calibration = cal
+        service.settings = service.settings.model_copy(update={"relevance_threshold": threshold})
+        rr, absent_cut, present_cut = [], [], []
+        for q in devset.queries:
+            resp = service.rank(hits[q.text], limit=100, offset=0, fusion="score")
+            names = [Path(r.path).name for r in resp.results]
+            if q.kind == "absent":
+                absent_cut.append(resp.cut_off)
+                continue
+            present_cut.append(resp.cut_off)
+            rank = next((i + 1 for i, n in enumerate(names) if n in q.relevant), None)
+            rr.append(1 / rank if rank else 0.0)
+        score = (
+            statistics.mean(rr) + 0.5 * statistics.mean(absent_cut) - statistics.mean(present_cut)
+        )
+        if best is None or score > best[0]:
+            best = (score, cal, threshold)
+    assert best is not None
+    _, cal, threshold = best
+    print(
+        "calibrated: "
+        + ", ".join(f"{k} floor {c.floor:.2f} ceiling {c.ceiling:.2f}" for k, c in cal.items())
+        + f"; threshold {threshold}"
+    )
+    return cal, threshold
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--sizes", default="1000,10000,100000")
+    ap.add_argument("--queries", type=int, default=60)
+    ap.add_argument("--devset", type=Path, default=Path.home() / ".cache" / "vidsearch-devset")
+    ap.add_argument(
+        "--calibrate", action="store_true", help="grid-search fusion floors on the dev set first"
+    )
+    ap.add_argument("--skip-latency", action="store_true")
+    ap.add_argument("--skip-quality", action="store_true")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(home=Path(tmp))
+        if not args.skip_latency:
+            latency([int(s) for s in args.sizes.split(",") if s], settings, args.queries)
+    if not args.skip_quality:
+        quality(args.devset, args.calibrate)
+
+
+if __name__ == "__main__":
+    main()
