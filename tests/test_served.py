@@ -17,7 +17,7 @@ from qdrant_client import QdrantClient
 
 from core.arrays import unpack_f32
 from core.db import session_scope
-from core.models import Job, Segment, Video
+from core.models import Job, Segment, Summary, Video
 from core.settings import Settings
 from core.vectors import VectorIndex
 from tests.conftest import shipped_videos
@@ -169,6 +169,17 @@ def test_two_celery_workers_on_postgres_give_the_same_catalog_as_the_embedded_ru
             assert np.allclose(gv, wv, atol=1e-4) and np.allclose(gt, wt, atol=1e-4)
     with session_scope(served_settings) as s:
         assert s.query(Job).filter(Job.status == "succeeded").count() == len(embedded)
+    # Each ingest queued a summary task; the workers make them (cached in the catalog).
+    deadline = time.monotonic() + 120
+    while True:
+        with session_scope(served_settings) as s:
+            summarized = {x.video_id for x in s.query(Summary)}
+        if summarized == set(embedded):
+            break
+        assert time.monotonic() < deadline, (
+            f"summaries missing for {set(embedded) - summarized}\n{workers.logs()}"
+        )
+        time.sleep(0.5)
 
 
 def _long_clip(folder: Path, seconds: int) -> Path:
