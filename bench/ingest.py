@@ -89,7 +89,7 @@ def main() -> None:
         t0 = time.perf_counter()
         models = load_models(settings)
         models.embedder.embed_text(["warm up"])
-        models.embedder.class_vectors()
+        models.embedder.embed_video([np.zeros((1, 1280), np.float32)])  # warm the video side too
         models.recognizer.load()
         load_s = time.perf_counter() - t0
 

@@ -66,6 +66,8 @@ class Video(Base):
     status: Mapped[str] = mapped_column(String(16), default=VideoStatus.PENDING, index=True)
     error: Mapped[str | None] = mapped_column(Text)
     embedding_model: Mapped[str | None] = mapped_column(String(200))
+    # The pending space this video's segments have next vectors for (None: not re-embedded yet).
+    next_embedding_model: Mapped[str | None] = mapped_column(String(200))
     # Bumped at every commit of segments; carried in the vector payload so sync can tell stale points.
     revision: Mapped[int] = mapped_column(Integer, default=0)
     # The job that is processing this video now; a second job for the same bytes backs off.
@@ -118,8 +120,30 @@ class Segment(Base):
     video_vector: Mapped[bytes] = mapped_column(LargeBinary)
     text_vector: Mapped[bytes] = mapped_column(LargeBinary)
     clip_features: Mapped[bytes] = mapped_column(LargeBinary)
+    # The same segment in the pending space (a re-embed for a newly trained model): swapped in
+    # for every ready video at once, so search never mixes two spaces.
+    next_video_vector: Mapped[bytes | None] = mapped_column(LargeBinary)
+    next_text_vector: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     video: Mapped[Video] = relationship(back_populates="segments")
+
+
+class SpaceRole:
+    ACTIVE = "active"  # the space of every ready video's vectors (name NULL: as configured)
+    PENDING = "pending"  # the space being filled by re-embedding, swapped in when complete
+
+
+class EmbeddingSpace(Base):
+    """Which model's vectors the catalog holds ('active') and is filling ('pending')."""
+
+    __tablename__ = "embedding_spaces"
+
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))  # the embedder's name
+    checkpoint: Mapped[str | None] = mapped_column(Text)  # relative to VIDSEARCH_HOME
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
 
 
 class Job(Base):

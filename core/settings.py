@@ -85,6 +85,41 @@ class Settings(BaseSettings):
     tags_per_segment: int = Field(default=3, ge=0, le=20)
     tag_min_probability: float = Field(default=0.08, ge=0, le=1)
 
+    # --- VideoBERT -------------------------------------------------------------------------------
+    embedder: Literal["videobert", "bridge"] = Field(
+        default="videobert",
+        description="What makes the vectors: VideoBERT (trained checkpoint, else zero-shot) or "
+        "the class-name bridge.",
+    )
+    video_input: Literal["continuous", "tokens"] = Field(
+        default="continuous",
+        description="VideoBERT's video input: each clip's features, or its visual word.",
+    )
+    videobert_temperature: float = Field(
+        default=3.0, gt=0, description="Zero-shot VideoBERT: flattening of class probabilities."
+    )
+    videobert_top_k: int = Field(
+        default=50, ge=1, le=1000, description="Zero-shot VideoBERT: classes kept per clip."
+    )
+    kmeans_k: int = Field(default=12, ge=2, le=1000, description="Visual words per k-means node.")
+    kmeans_depth: int = Field(default=2, ge=1, le=6, description="Levels of the k-means tree.")
+    train_epochs: float = Field(default=30.0, gt=0, description="Passes over the library.")
+    train_batch_size: int = Field(default=32, ge=2, le=4096)
+    train_lr: float = Field(default=2e-5, gt=0, le=1.0)
+    train_checkpoint_every: int = Field(
+        default=100, ge=1, description="Steps between resumable checkpoints."
+    )
+    train_mix: float = Field(
+        default=0.25,
+        gt=0,
+        le=1,
+        description="Weight of the trained model when averaged with its zero-shot start.",
+    )
+    train_silent: bool = Field(
+        default=False,
+        description="Also train on stretches without speech, their visual tags as text.",
+    )
+
     # --- search ----------------------------------------------------------------------------------
     fusion: Literal["score", "rrf"] = Field(
         default="score",

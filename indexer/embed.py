@@ -1,14 +1,21 @@
-"""Embed: per segment, the visual tags and caption, the video vector and the text vector."""
+"""Embed: per segment, the visual tags and caption, the video vector and the text vector, in
+every vector space the commit must write (the active one; the pending one during a transition,
+see indexer/reembed.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
+from sqlalchemy.orm import Session
 
+from core.settings import Settings
 from indexer.sample import PlannedSegment
-from videobert.embedder import Embedder
+from videobert.embedder import ActiveEmbedder, Embedder, ModelRef
+
+MAX_SPACE_RETRIES = 4  # commits that found the spaces moved under them, before giving up
 
 
 @dataclass
@@ -29,20 +36,137 @@ def caption_text(transcript: str, tags: Sequence[str]) -> str:
     return transcript or (f"[seen: {seen}]" if seen else "")
 
 
-def embed_segments(
-    planned: Sequence[PlannedSegment], transcripts: Sequence[str], embedder: Embedder
-) -> list[EmbeddedSegment]:
-    if len(planned) != len(transcripts):
-        raise ValueError(f"{len(planned)} segments but {len(transcripts)} transcripts")
-    clips = [p.clip_features for p in planned]
-    tags = embedder.visual_tags(clips)
-    captions = [caption_text(t, g) for t, g in zip(transcripts, tags, strict=True)]
-    video_vectors = embedder.embed_video(clips)
-    # A segment with neither speech nor tags still gets a text vector: the empty caption's.
-    text_vectors = embedder.embed_text(captions)
-    return [
-        EmbeddedSegment(p, t, g, c, v, x)
-        for p, t, g, c, v, x in zip(
-            planned, transcripts, tags, captions, video_vectors, text_vectors, strict=True
+class SpacesMoved(Exception):
+    """The active or pending space changed between the embed and the commit."""
+
+    def __init__(self, refs: list[ModelRef | None]) -> None:
+        super().__init__(f"vectors needed in {[r.name if r else 'configured' for r in refs]}")
+        self.refs = refs
+
+
+class SpaceVectors:
+    """One ingest's vectors in each space it must write.
+
+    An ``ActiveEmbedder`` (the default) follows the catalog's spaces: the vectors committed as
+    the segments' own are the active space's, and during a transition the pending space's go
+    beside them. Any other embedder (the bridge, or one a caller passes in) is its own space.
+    """
+
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.follows_spaces = isinstance(embedder, ActiveEmbedder)
+        self.vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.clips: list[np.ndarray] = []
+        self.captions: list[str] = []
+
+    def _embedder(self, ref: ModelRef | None) -> Embedder:
+        if not self.follows_spaces:
+            return self.embedder
+        from indexer.reembed import space_embedder
+
+        return space_embedder(self.settings, ref)
+
+    def _compute(self, ref: ModelRef | None) -> str:
+        embedder = self._embedder(ref)
+        if embedder.name not in self.vectors:
+            self.vectors[embedder.name] = (
+                embedder.embed_video(self.clips),
+                embedder.embed_text(self.captions),
+            )
+        return embedder.name
+
+    def _current_refs(self, session: Session | None) -> tuple[ModelRef | None, ModelRef | None]:
+        from core.catalog import lock_spaces, read_spaces
+        from core.db import session_scope
+        from indexer.reembed import ref_of
+
+        if session is not None:
+            active, pending = lock_spaces(session=session)
+            return ref_of(active), ref_of(pending)
+        with session_scope(self.settings) as s:
+            active_row, pending_row = read_spaces(session=s)
+            return ref_of(active_row), ref_of(pending_row)
+
+    def embed(
+        self, planned: Sequence[PlannedSegment], transcripts: Sequence[str]
+    ) -> list[EmbeddedSegment]:
+        """Tags, captions and vectors in the spaces current now (the commit checks again)."""
+        if len(planned) != len(transcripts):
+            raise ValueError(f"{len(planned)} segments but {len(transcripts)} transcripts")
+        self.clips = [p.clip_features for p in planned]
+        tags = self.embedder.visual_tags(self.clips)
+        # A segment with neither speech nor tags still gets a text vector: the empty caption's.
+        self.captions = [caption_text(t, g) for t, g in zip(transcripts, tags, strict=True)]
+        if self.follows_spaces:
+            active, pending = self._current_refs(None)
+            name = self._compute(active)
+            if pending is not None:
+                self._compute(pending)
+        else:
+            name = self._compute(None)
+        video, text = self.vectors[name]
+        return [
+            EmbeddedSegment(p, t, g, c, v, x)
+            for p, t, g, c, v, x in zip(
+                planned, transcripts, tags, self.captions, video, text, strict=True
+            )
+        ]
+
+    def add(self, refs: Sequence[ModelRef | None]) -> None:
+        """Vectors in more spaces, for the same segments."""
+        for ref in refs:
+            self._compute(ref)
+
+    def commit(
+        self,
+        session: Session,
+        *,
+        video_id: str,
+        job_id: int,
+        segments: list[EmbeddedSegment],
+        thumbnails_root: Path,
+        thumbnail_folder: Path,
+    ) -> None:
+        """Write the segments with the active space's vectors (and the pending space's), in the
+        caller's transaction; raises SpacesMoved when a space this ingest has no vectors for
+        became active or pending (the caller embeds in it and commits again)."""
+        from core.arrays import pack_f32
+        from core.catalog import set_next_vectors
+        from indexer.commit import commit_video
+
+        if self.follows_spaces:
+            active, pending = self._current_refs(session)  # locks: decides under the lock
+            needed = [active] + ([pending] if pending is not None else [])
+            names = [self._embedder(r).name for r in needed]
+            missing = [r for r, n in zip(needed, names, strict=True) if n not in self.vectors]
+            if missing:
+                raise SpacesMoved(missing)
+            active_name = names[0]
+        else:
+            pending, active_name = None, self.embedder.name
+        video, text = self.vectors[active_name]
+        rows = [
+            replace(s, video_vector=v, text_vector=t)
+            for s, v, t in zip(segments, video, text, strict=True)
+        ]
+        commit_video(
+            session=session,
+            video_id=video_id,
+            job_id=job_id,
+            segments=rows,
+            thumbnails_root=thumbnails_root,
+            thumbnail_folder=thumbnail_folder,
+            embedding_model=active_name,
         )
-    ]
+        if pending is not None:
+            next_video, next_text = self.vectors[names[1]]
+            set_next_vectors(
+                session=session,
+                video_id=video_id,
+                name=names[1],
+                vectors={
+                    s.planned.index: (pack_f32(v), pack_f32(t))
+                    for s, v, t in zip(segments, next_video, next_text, strict=True)
+                },
+            )

@@ -27,12 +27,11 @@ from indexer import media
 from indexer.commit import (
     ClaimLost,
     attempt_dir,
-    commit_video,
     finish_job,
     prune_thumbnails,
     write_thumbnails,
 )
-from indexer.embed import embed_segments
+from indexer.embed import MAX_SPACE_RETRIES, SpacesMoved, SpaceVectors
 from indexer.register import Registered, register
 from indexer.sample import analyse
 from indexer.transcribe import SpeechRecognizer, align_to_segments, sidecar_cues
@@ -303,25 +302,36 @@ def run_ingest_job(
         transcripts = align_to_segments(cues, [(p.start, p.end) for p in planned])
         progress.update("transcribe", 1.0)
         with clock("embed"):
-            embedded = embed_segments(planned, transcripts, models.embedder)
+            spaces = SpaceVectors(settings, models.embedder)
+            embedded = spaces.embed(planned, transcripts)
         progress.update("embed", 1.0, force=True)
 
         with clock("commit"):
             folder = attempt_dir(thumbs_root, video_id, job_id, attempt)
             write_thumbnails(folder, embedded)
-            with session_scope(settings) as session:
-                commit_video(
-                    session=session,
-                    video_id=video_id,
-                    job_id=job_id,
-                    segments=embedded,
-                    thumbnails_root=thumbs_root,
-                    thumbnail_folder=folder,
-                    embedding_model=models.embedder.name,
-                )
-                job = session.get(Job, job_id)
-                assert job is not None
-                finish_job(job, status=JobStatus.SUCCEEDED, note=f"{len(embedded)} segments")
+            for _ in range(MAX_SPACE_RETRIES):
+                try:
+                    with session_scope(settings) as session:
+                        spaces.commit(
+                            session,
+                            video_id=video_id,
+                            job_id=job_id,
+                            segments=embedded,
+                            thumbnails_root=thumbs_root,
+                            thumbnail_folder=folder,
+                        )
+                        job = session.get(Job, job_id)
+                        assert job is not None
+                        finish_job(
+                            job, status=JobStatus.SUCCEEDED, note=f"{len(embedded)} segments"
+                        )
+                    break
+                except SpacesMoved as moved:
+                    # A swap or a new pending model came between the embed and the commit:
+                    # embed in the spaces that are current now (cheap: no decoding), try again.
+                    spaces.add(moved.refs)
+            else:
+                raise TransientError(f"the embedding spaces kept moving under job {job_id}")
             prune_thumbnails(thumbs_root, video_id, keep=folder.name)
             if index is not None:
                 with session_scope(settings) as session:

@@ -40,7 +40,9 @@ class LiveIndex:
     With a Qdrant server the workers keep the index current, so nothing is checked here.
     """
 
-    def __init__(self, settings: Settings, index: VectorIndex | None = None, *, sync: bool = True) -> None:
+    def __init__(
+        self, settings: Settings, index: VectorIndex | None = None, *, sync: bool = True
+    ) -> None:
         self.settings = settings
         self.index = index or VectorIndex(settings)
         self.sync = sync  # False: the caller fills the index itself (benchmarks)

@@ -16,7 +16,6 @@ from core.settings import Settings, SettingsError, get_settings
 RESERVED = {
     "event": "record a watch event",
     "recommend": "recommendations for a user",
-    "train": "train VideoBERT on the library",
     "ui": "the Streamlit web UI",
 }
 
@@ -373,6 +372,137 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# --- train ---------------------------------------------------------------------------------------
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    """Train VideoBERT on the library, re-embed every ready video, swap the new vectors in."""
+    from tqdm import tqdm
+
+    from indexer.reembed import (
+        active_space,
+        begin_transition,
+        pending_space,
+        progress_of,
+        queue_reembeds,
+        reconcile_active_file,
+        reembed_library,
+        try_swap,
+    )
+    from indexer.train import NothingToTrain, train_library
+    from videobert.embedder import ModelRef, checkpoint_name, relative_to_home
+
+    if settings.embedder != "videobert":
+        print(
+            "vidsearch train: VIDSEARCH_EMBEDDER=bridge makes every vector without VideoBERT; "
+            "set VIDSEARCH_EMBEDDER=videobert to train and use it",
+            file=sys.stderr,
+        )
+        return 2
+    quiet = True if args.json else None  # tqdm: None shows bars on a terminal only
+    reconcile_active_file(settings)
+    out: dict[str, Any] = {}
+    if not args.reembed_only:
+        bar = tqdm(desc="training", unit="step", file=sys.stderr, disable=quiet, leave=True)
+
+        def on_step(step: int, steps: int, losses: dict[str, float]) -> None:
+            bar.total, bar.n = steps, step
+            shown = ("text_mlm", "video_mlm", "alignment", "contrastive")
+            bar.set_postfix({k: f"{losses[k]:.3f}" for k in shown if k in losses}, refresh=False)
+            bar.refresh()
+
+        try:
+            outcome = train_library(
+                settings, epochs=args.epochs, steps=args.steps, device=args.device, progress=on_step
+            )
+        except NothingToTrain as exc:
+            print(f"vidsearch train: {exc}", file=sys.stderr)
+            return 2
+        finally:
+            bar.close()
+        ref = ModelRef(
+            name=checkpoint_name(outcome.checkpoint),
+            checkpoint=relative_to_home(settings, outcome.checkpoint),
+        )
+        out.update(
+            checkpoint=str(outcome.checkpoint),
+            model=ref.name,
+            steps=outcome.steps,
+            trained_steps=outcome.trained_steps,
+            examples=outcome.examples,
+            visual_words=outcome.visual_words,
+            losses={k: round(v, 4) for k, v in outcome.losses.items()},
+        )
+        active = active_space(settings)
+        if active is not None and active.name == ref.name:
+            out.update(swapped=False, active=ref.name, note="this model is already active")
+            return _train_report(out, args.json)
+        pending = pending_space(settings)
+        if pending is None or pending.name != ref.name:
+            begin_transition(settings, ref)
+    pending = pending_space(settings)
+    if pending is None:
+        active = active_space(settings)
+        out.update(swapped=False, active=active.name if active else None, note="nothing pending")
+        return _train_report(out, args.json)
+
+    index = None
+    if settings.qdrant_url:
+        from core.vectors import VectorIndex
+
+        index = VectorIndex(settings)
+    bar = tqdm(desc="re-embedding", unit="video", file=sys.stderr, disable=quiet, leave=True)
+
+    def on_video(done: int, total: int) -> None:
+        bar.total, bar.n = total, done
+        bar.refresh()
+
+    try:
+        if settings.embedded_tasks:
+            swap = reembed_library(settings, progress=on_video, index=index)
+        else:
+            queued = queue_reembeds(settings)
+            out["queued"] = len(queued)
+            swap = try_swap(settings, index=index)  # nothing to queue: swap here
+            deadline = time.monotonic() + args.timeout if args.timeout else None
+            while args.wait and not swap.swapped and swap.active != pending.name:
+                on_video(*progress_of(settings, pending.name))
+                if pending_space(settings) != pending:
+                    break  # another model became pending, or the swap happened
+                if deadline is not None and time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+                swap = try_swap(settings, index=index)
+    finally:
+        bar.close()
+    active = active_space(settings)
+    out.update(
+        swapped=active is not None and active.name == pending.name,
+        active=active.name if active else None,
+        pending=None if active is not None and active.name == pending.name else pending.name,
+    )
+    if not out["swapped"] and not settings.embedded_tasks and not args.wait:
+        out["note"] = "re-embed jobs queued; search moves to the new model when they finish"
+        return _train_report(out, args.json)
+    return _train_report(out, args.json, ok=bool(out["swapped"]))
+
+
+def _train_report(out: dict[str, Any], as_json: bool, ok: bool = True) -> int:
+    if as_json:
+        _print_json(out)
+    else:
+        if "checkpoint" in out:
+            print(
+                f"trained {out['steps']} steps ({out['trained_steps']} now) on {out['examples']} "
+                f"segments, {out['visual_words']} visual words: {out['checkpoint']}"
+            )
+        if out.get("swapped"):
+            print(f"library re-embedded; search now uses {out['active']}")
+        elif out.get("note"):
+            print(out["note"])
+        else:
+            print(f"not swapped yet: {out.get('pending')} is pending; active: {out.get('active')}")
+    return 0 if ok else 1
+
+
 def cmd_reserved(args: argparse.Namespace, settings: Settings) -> int:
     print(f"vidsearch {args.command}: {RESERVED[args.command]} is not built yet", file=sys.stderr)
     return 3
@@ -452,6 +582,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("dest", nargs="?", default=None)
     s.add_argument("--no-narration", action="store_true", help="skip the espeak-ng narrated clip")
     s.set_defaults(func=cmd_samples)
+
+    s = sub.add_parser("train", help="train VideoBERT on the library, then re-embed it")
+    s.add_argument("--epochs", type=float, default=None, help="passes over the library")
+    s.add_argument("--steps", type=int, default=None, help="optimizer steps (wins over epochs)")
+    s.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None)
+    s.add_argument(
+        "--reembed-only",
+        action="store_true",
+        help="no training: finish moving the library into the pending model",
+    )
+    s.add_argument("--wait", action="store_true", help="served mode: wait for the swap")
+    s.add_argument("--timeout", type=float, default=None, help="with --wait: give up after this")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_train)
 
     for name, what in RESERVED.items():
         s = sub.add_parser(name, help=f"{what} (not built yet)")
