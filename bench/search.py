@@ -265,7 +265,7 @@ def calibrate_fusion(service: SearchService, devset) -> tuple[dict[str, Calibrat
     hits = {q.text: service.signals(q.text) for q in devset.queries}
     best: tuple[float, dict[str, Calibration], float] | None = None
     grid = itertools.product(
-        (0.2, 0.25, 0.3, 0.35), (0.15, 0.2, 0.25, 0.3), (0.05, 0.1, 0.15, 0.2, 0.3)
+        (0.2, 0.25, 0.3, 0.35), (0.1, 0.15, 0.2, 0.25, 0.3), (0.02, 0.05, 0.1, 0.15, 0.2)
     )
     for text_floor, video_floor, threshold in grid:
         cal = {
@@ -285,8 +285,11 @@ def calibrate_fusion(service: SearchService, devset) -> tuple[dict[str, Calibrat
             present_cut.append(resp.cut_off)
             rank = next((i + 1 for i, n in enumerate(names) if n in q.relevant), None)
             rr.append(1 / rank if rank else 0.0)
+        # Hiding a good answer costs more than showing weak ones for a query with none.
         score = (
-            statistics.mean(rr) + 0.5 * statistics.mean(absent_cut) - statistics.mean(present_cut)
+            statistics.mean(rr)
+            + 0.5 * statistics.mean(absent_cut)
+            - 1.5 * statistics.mean(present_cut)
         )
         if best is None or score > best[0]:
             best = (score, cal, threshold)

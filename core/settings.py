@@ -129,7 +129,7 @@ class Settings(BaseSettings):
         default=100, ge=10, le=10_000, description="Hits per signal before fusion."
     )
     relevance_threshold: float = Field(
-        default=0.12, ge=0, description="Fused score below which a result is too weak to show."
+        default=0.10, ge=0, description="Fused score below which a result is too weak to show."
     )
     moments_per_video: int = Field(default=3, ge=1, le=50)
     rerank: bool = Field(
