@@ -247,12 +247,10 @@ def quality(devset_dir: Path, calibrate: bool) -> None:
                 f"{method:22} {m['R@1']:6.3f} {m['R@5']:6.3f} {m['MRR']:6.3f} {m['absent cut']:11.2f} "
                 f"{m['present cut']:12.2f} {m['moment ok']:10.2f}"
             )
-        reranker = getattr(load_embedder(settings), "reranker", None)
-        if reranker is None:
-            print("fused + rerank: n/a (the embedder has no alignment head yet)")
+        if not hasattr(load_embedder(settings), "align_scores"):
+            print("fused + rerank: n/a (the embedder has no alignment head)")
         else:
-            service.reranker = reranker
-            service.settings = settings.model_copy(update={"rerank": True})
+            service.settings = service.settings.model_copy(update={"rerank": True})
             m = evaluate(service, devset, "fused (score)")
             print(
                 f"{'fused + rerank':22} {m['R@1']:6.3f} {m['R@5']:6.3f} {m['MRR']:6.3f} "

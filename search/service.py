@@ -206,7 +206,7 @@ class SearchService:
         else:
             raise QueryError(f"fusion must be 'score' or 'rrf', got {fusion!r}")
         kept = {pid: s for pid, s in fused.items() if s >= threshold and s > 0}
-        if rerank and self.reranker is not None and kept:
+        if rerank and kept:
             kept = self._rerank(query, kept, payloads)
         results = group_moments(kept, payloads, self.settings.moments_per_video)
         return SearchResponse(
@@ -219,15 +219,38 @@ class SearchService:
     def _rerank(
         self, query: str, kept: dict[str, float], payloads: Mapping[str, dict[str, Any]]
     ) -> dict[str, float]:
-        assert self.reranker is not None
         head = top(kept, RERANK_TOP)
-        scores = self.reranker(query, [str(payloads[pid].get("text", "")) for pid, _ in head])
+        if self.reranker is not None:
+            scores = list(
+                self.reranker(query, [str(payloads[pid].get("text", "")) for pid, _ in head])
+            )
+        else:
+            # VideoBERT's alignment head reads the query with each moment's clips.
+            clips = self._clip_features(
+                [(str(payloads[pid]["video_id"]), int(payloads[pid]["index"])) for pid, _ in head]
+            )
+            scores = self.embedder.align_scores(query, clips)
         # Reranked moments keep their place above the rest; the rest keep their order.
         floor = max((s for pid, s in kept.items() if pid not in dict(head)), default=0.0)
         out = dict(kept)
         for (pid, _), s in zip(head, scores, strict=True):
             out[pid] = floor + 1.0 + float(s)
         return out
+
+    def _clip_features(self, keys: Sequence[tuple[str, int]]) -> list[np.ndarray]:
+        """The stored clip features of these (video, segment) moments, in the same order."""
+        from sqlalchemy import tuple_
+
+        from core.arrays import unpack_f16_matrix
+
+        with session_scope(self.settings) as session:
+            rows = session.execute(
+                select(Segment.video_id, Segment.index, Segment.clip_features).where(
+                    tuple_(Segment.video_id, Segment.index).in_(list(keys))
+                )
+            ).all()
+        found = {(v, i): unpack_f16_matrix(blob) for v, i, blob in rows}
+        return [found[k] for k in keys]
 
 
 def group_moments(

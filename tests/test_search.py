@@ -154,3 +154,25 @@ def test_a_newly_indexed_video_is_searchable_without_a_restart(service, library,
     )
     ingest(settings, [clip])
     assert "tram.mkv" in names(service.search("a tram on rails"))
+
+
+def test_rerank_reorders_the_head_with_the_alignment_scores_of_its_clips(service, monkeypatch):
+    # No cut-off here, so several videos come back to be reordered.
+    monkeypatch.setattr(
+        service, "settings", service.settings.model_copy(update={"relevance_threshold": 0.0})
+    )
+    query = "espresso coffee in a green barley field with a tram"
+    plain = service.search(query, limit=10, fusion="score", rerank=False)
+    seen = []
+
+    def upside_down(query, segments):  # the alignment head's place: favour what ranked last
+        seen.append([s.shape for s in segments])
+        return [float(i) for i in range(len(segments))]
+
+    monkeypatch.setattr(service.embedder, "align_scores", upside_down)
+    reranked = service.search(query, limit=10, fusion="score", rerank=True)
+    assert len(plain.results) >= 2
+    assert seen and all(
+        len(shape) == 2 and shape[1] == 1280 for shape in seen[0]
+    )  # real clip features
+    assert [r.video_id for r in reranked.results] == [r.video_id for r in plain.results][::-1]
