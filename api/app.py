@@ -53,6 +53,7 @@ class Services:
         self.summaries: Summaries = summaries_for(settings, self.embedder.embed_text)
         self.ingest_queue: queue.Queue[int] = queue.Queue()
         self._runner: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     def warm_up(self) -> None:
         self.embedder.embed_text(["warm up"])
@@ -66,11 +67,17 @@ class Services:
             self._runner = threading.Thread(target=self._drain, name="ingest", daemon=True)
             self._runner.start()
 
+    def shutdown(self, timeout: float = 60.0) -> None:
+        """Let the job in hand finish (queued ones stay queued in the catalog), then stop."""
+        self._stopping.set()
+        if self._runner is not None:
+            self._runner.join(timeout)
+
     def _drain(self) -> None:
         from indexer.pipeline import fail_job, run_ingest_job
         from search.tasks import summarize_video_now
 
-        while True:
+        while not self._stopping.is_set():
             try:
                 job_id = self.ingest_queue.get(timeout=1.0)
             except queue.Empty:
@@ -135,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services.warm_up()
         app.state.services = services
         yield
+        services.shutdown()
 
     app = FastAPI(
         title="vidsearch",
