@@ -29,7 +29,7 @@ from api.schemas import (
     VideoDetailOut,
     VideosOut,
 )
-from core.catalog import get_job, list_videos
+from core.catalog import get_job, job_summary, list_videos, video_summary
 from core.db import session_scope
 from core.models import Job, Segment, Video, VideoStatus
 from core.settings import Settings, get_settings
@@ -103,34 +103,6 @@ def _services(request: Request) -> Services:
 
 # Module level: with postponed annotations FastAPI resolves these names in the module's globals.
 Svc = Annotated[Services, Depends(_services)]
-
-
-def _video_json(v: Video) -> dict[str, Any]:
-    return {
-        "video_id": v.id,
-        "path": v.source_path,
-        "title": v.title,
-        "duration": v.duration,
-        "status": v.status,
-        "error": v.error,
-        "segments": len(v.segments),
-        "has_speech": v.has_speech,
-        "paths": sorted(p.path for p in v.paths),
-    }
-
-
-def _job_json(job: Job) -> dict[str, Any]:
-    return {
-        "job_id": job.id,
-        "path": job.path,
-        "status": job.status,
-        "stage": job.stage,
-        "progress": round(job.progress, 4),
-        "video_id": job.video_id,
-        "error": job.error,
-        "note": job.note,
-        "attempts": job.attempts,
-    }
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -216,7 +188,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with session_scope(svc.settings) as session:
             rows = list_videos(session=session, status=status)
             return {
-                "videos": [_video_json(v) for v in rows[offset : offset + limit]],
+                "videos": [video_summary(v) for v in rows[offset : offset + limit]],
                 "total": len(rows),
             }
 
@@ -231,7 +203,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with session_scope(svc.settings) as session:
             v = _video_or_404(session, video_id)
             return {
-                **_video_json(v),
+                **video_summary(v),
                 "width": v.width,
                 "height": v.height,
                 "fps": v.fps,
@@ -355,7 +327,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             dispatch(job_ids, svc.settings)
         with session_scope(svc.settings) as session:
             jobs = [get_job(session=session, job_id=j) for j in job_ids]
-            return {"jobs": [_job_json(j) for j in jobs if j is not None]}
+            return {"jobs": [job_summary(j) for j in jobs if j is not None]}
 
     @app.get("/jobs/{job_id}", response_model=JobOut)
     def job(svc: Svc, job_id: Annotated[int, ApiPath(ge=1, le=2**31 - 1)]) -> dict[str, Any]:
@@ -363,7 +335,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             found = get_job(session=session, job_id=job_id)
             if found is None:
                 raise HTTPException(404, f"no job {job_id}")
-            return _job_json(found)
+            return job_summary(found)
 
     return app
 

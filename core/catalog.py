@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -230,3 +231,33 @@ def swap_pending_space(*, session: Session) -> tuple[str, str | None] | None:
     session.flush()
     session.expire_all()  # rows loaded before the bulk updates are stale now
     return swapped
+
+
+def video_summary(video: Video) -> dict[str, Any]:
+    """A video as the CLI (`videos --json`) and the API (`/videos`) show it: one shape for both."""
+    return {
+        "video_id": video.id,
+        "path": video.source_path,
+        "title": video.title,
+        "duration": video.duration,
+        "status": video.status,
+        "error": video.error,
+        "segments": len(video.segments),
+        "has_speech": video.has_speech,
+        "paths": sorted(p.path for p in video.paths),
+    }
+
+
+def job_summary(job: Job) -> dict[str, Any]:
+    """A job as the CLI (`ingest --json`, `jobs --json`) and the API (`/jobs/{id}`) show it."""
+    return {
+        "job_id": job.id,
+        "path": job.path,
+        "status": job.status,
+        "stage": job.stage,
+        "progress": round(job.progress, 4),
+        "video_id": job.video_id,
+        "error": job.error,
+        "note": job.note,
+        "attempts": job.attempts,
+    }

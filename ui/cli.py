@@ -24,20 +24,6 @@ def _print_json(obj: Any) -> None:
     print(json.dumps(obj, ensure_ascii=False, default=str))
 
 
-def _job_json(job: Any) -> dict[str, Any]:
-    return {
-        "job_id": job.id,
-        "path": job.path,
-        "status": job.status,
-        "stage": job.stage,
-        "progress": round(job.progress, 3),
-        "video_id": job.video_id,
-        "error": job.error,
-        "note": job.note,
-        "attempts": job.attempts,
-    }
-
-
 # --- ingest ----------------------------------------------------------------------------------------
 class _Bars:
     """A progress bar per file on a terminal; silent otherwise (logs and --json stay clean)."""
@@ -72,7 +58,7 @@ class _Bars:
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from core.catalog import list_jobs
+    from core.catalog import job_summary, list_jobs
     from core.db import session_scope
     from core.models import JobStatus
     from indexer.submit import create_jobs, dispatch, expand_paths
@@ -108,7 +94,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             with session_scope(settings) as session:
                 for job in list_jobs(session=session, job_ids=job_ids):
                     if args.json:
-                        _print_json(_job_json(job))
+                        _print_json(job_summary(job))
                     else:
                         print(f"queued job {job.id}: {job.path}")
             return 0
@@ -120,7 +106,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     for job in jobs:
         ok &= job.status in (JobStatus.SUCCEEDED, JobStatus.SKIPPED)
         if args.json:
-            _print_json(_job_json(job))
+            _print_json(job_summary(job))
         else:
             detail = job.error or job.note or ""
             print(f"{job.status:9} {job.path}" + (f"  ({detail})" if detail else ""))
@@ -172,24 +158,11 @@ def _wait_for(
 
 # --- listings --------------------------------------------------------------------------------------
 def cmd_videos(args: argparse.Namespace, settings: Settings) -> int:
-    from core.catalog import list_videos
+    from core.catalog import list_videos, video_summary
     from core.db import session_scope
 
     with session_scope(settings) as session:
-        videos = [
-            {
-                "video_id": v.id,
-                "path": v.source_path,
-                "title": v.title,
-                "duration": v.duration,
-                "status": v.status,
-                "error": v.error,
-                "segments": len(v.segments),
-                "has_speech": v.has_speech,
-                "paths": sorted(p.path for p in v.paths),
-            }
-            for v in list_videos(session=session, status=args.status)
-        ]
+        videos = [video_summary(v) for v in list_videos(session=session, status=args.status)]
     if args.json:
         _print_json({"videos": videos})
     elif not videos:
@@ -203,11 +176,11 @@ def cmd_videos(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_jobs(args: argparse.Namespace, settings: Settings) -> int:
-    from core.catalog import list_jobs
+    from core.catalog import job_summary, list_jobs
     from core.db import session_scope
 
     with session_scope(settings) as session:
-        jobs = [_job_json(j) for j in list_jobs(session=session, limit=args.limit)]
+        jobs = [job_summary(j) for j in list_jobs(session=session, limit=args.limit)]
     if args.json:
         _print_json({"jobs": jobs})
     else:
