@@ -6,6 +6,7 @@ import io
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -163,16 +164,30 @@ def test_rerank_reorders_the_head_with_the_alignment_scores_of_its_clips(service
     )
     query = "espresso coffee in a green barley field with a tram"
     plain = service.search(query, limit=10, fusion="score", rerank=False)
+    assert len(plain.results) >= 2
+    last = plain.results[-1]
+    last_clips = {m.segment for m in last.moments}
     seen = []
 
-    def upside_down(query, segments):  # the alignment head's place: favour what ranked last
+    def favour_the_last(query, segments):  # stands in for the alignment head
         seen.append([s.shape for s in segments])
-        return [float(i) for i in range(len(segments))]
+        return [float(len(s)) for s in segments]
 
-    monkeypatch.setattr(service.embedder, "align_scores", upside_down)
+    # Make the last video's clips recognisable by count: give them one more clip than any other.
+    real = service._clip_features
+
+    def features(keys):
+        out = real(keys)
+        return [
+            np.vstack([f] * 50) if (vid == last.video_id and idx in last_clips) else f
+            for (vid, idx), f in zip(keys, out, strict=True)
+        ]
+
+    monkeypatch.setattr(service, "_clip_features", features)
+    monkeypatch.setattr(service.embedder, "align_scores", favour_the_last)
     reranked = service.search(query, limit=10, fusion="score", rerank=True)
-    assert len(plain.results) >= 2
     assert seen and all(
         len(shape) == 2 and shape[1] == 1280 for shape in seen[0]
     )  # real clip features
-    assert [r.video_id for r in reranked.results] == [r.video_id for r in plain.results][::-1]
+    assert reranked.results[0].video_id == last.video_id != plain.results[0].video_id
+    assert {r.video_id for r in reranked.results} == {r.video_id for r in plain.results}
