@@ -170,3 +170,14 @@ def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch):
 
     yield _run
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """Tiny models are all thread start-up: one thread is faster, and steady beside other jobs."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

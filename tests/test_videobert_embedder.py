@@ -3,7 +3,6 @@ model, weight mixing; and, with the shipped weights, zero-shot search over packa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +10,7 @@ import pytest
 import torch
 
 from core.settings import Settings
-from videobert.config import VideoBertConfig
+from tests.videobert_tiny import CLASSES, FEATURES, tiny_config
 from videobert.embedder import (
     ActiveEmbedder,
     ModelRef,
@@ -26,28 +25,8 @@ from videobert.kmeans import fit_codebook
 from videobert.model import VideoBert, init_zero_shot, tokenize
 from videobert.zero_shot import HEAD_PREFIXES, mix_with_start
 
-FEATURES, CLASSES = 16, 10
-
-
-def tiny_config(**overrides: object) -> VideoBertConfig:
-    values: dict[str, object] = dict(
-        hidden_size=32,
-        num_layers=2,
-        num_heads=2,
-        intermediate_size=37,
-        text_vocab_size=99,
-        max_position_embeddings=64,
-        pad_token_id=0,
-        cls_token_id=1,
-        sep_token_id=2,
-        mask_token_id=3,
-        feature_dim=FEATURES,
-        num_classes=CLASSES,
-        max_text_tokens=16,
-        max_visual_tokens=8,
-    )
-    values.update(overrides)
-    return VideoBertConfig(**values)  # type: ignore[arg-type]
+# Every test here runs its tiny models on one thread.
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny_tokenizer() -> object:
@@ -97,14 +76,6 @@ def tiny_embedder(
         alignment_trained=alignment_trained,
         batch_size=2,
     )
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 # ---------------------------------------------------------------------- tiny models

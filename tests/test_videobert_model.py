@@ -6,46 +6,18 @@ MiniLM and EfficientNet-Lite0 weights is marked real_models.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import torch
 import torch.nn.functional as F
 
+from tests.videobert_tiny import tiny_config
 from videobert.config import VideoBertConfig
 from videobert.model import VideoBert, init_zero_shot, sharpen
 
+# Every test here runs its tiny models on one thread.
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 WORDS = 16  # visual words in the tiny models
-
-
-def tiny_config(**overrides: object) -> VideoBertConfig:
-    values: dict[str, object] = dict(
-        hidden_size=32,
-        num_layers=2,
-        num_heads=2,
-        intermediate_size=37,
-        text_vocab_size=99,
-        max_position_embeddings=64,
-        pad_token_id=0,
-        cls_token_id=1,
-        sep_token_id=2,
-        mask_token_id=3,
-        feature_dim=16,
-        num_classes=10,
-        max_text_tokens=16,
-        max_visual_tokens=8,
-    )
-    values.update(overrides)
-    return VideoBertConfig(**values)  # type: ignore[arg-type]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    # Tiny models are all thread start-up: one thread is faster, and steady beside other jobs.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from tests.videobert_tiny import CLS, MASK, PAD, SEP, tiny_config
 from videobert.checkpoint import (
     META_FILE,
     latest_checkpoint,
@@ -30,30 +30,12 @@ from videobert.training import (
     train,
 )
 
+# Every test here runs its tiny models on one thread.
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 WORDS = 16
-PAD, CLS, SEP, MASK = 0, 1, 2, 3
+
 GT = 99  # [>] = the text vocabulary size
-
-
-def tiny_config(**overrides: object) -> VideoBertConfig:
-    values: dict[str, object] = dict(
-        hidden_size=32,
-        num_layers=2,
-        num_heads=2,
-        intermediate_size=37,
-        text_vocab_size=99,
-        max_position_embeddings=64,
-        pad_token_id=PAD,
-        cls_token_id=CLS,
-        sep_token_id=SEP,
-        mask_token_id=MASK,
-        feature_dim=16,
-        num_classes=10,
-        max_text_tokens=16,
-        max_visual_tokens=8,
-    )
-    values.update(overrides)
-    return VideoBertConfig(**values)  # type: ignore[arg-type]
 
 
 def tiny_model(**overrides: object) -> VideoBert:
@@ -73,15 +55,6 @@ def examples(n: int = 8, seed: int = 0, clips: int = 4) -> list[Example]:
         )
         for i in range(n)
     ]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    # Tiny models are all thread start-up: one thread is faster, and steady beside other jobs.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 # ---------------------------------------------------------------------- masking
