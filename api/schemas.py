@@ -6,6 +6,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
+# Listings page in SQL: an offset past any real library is refused, not sent to the database.
+MAX_PAGE_OFFSET = 10**9
+
 
 class MomentOut(BaseModel):
     start: float
@@ -81,6 +84,11 @@ class JobOut(BaseModel):
     error: str | None
     note: str | None
     attempts: int
+
+
+class JobsOut(BaseModel):
+    jobs: list[JobOut]
+    total: int
 
 
 class IngestIn(BaseModel):

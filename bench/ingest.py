@@ -24,7 +24,7 @@ from core.settings import Settings  # noqa: E402
 from indexer import media  # noqa: E402
 from indexer.pipeline import load_models, run_ingest_job  # noqa: E402
 from indexer.samples import collect_samples  # noqa: E402
-from indexer.submit import create_jobs  # noqa: E402
+from services.ingest import create_jobs  # noqa: E402
 from videobert.frames import INPUT_SIDE  # noqa: E402
 
 

@@ -38,8 +38,8 @@ from core.db import session_scope  # noqa: E402
 from core.models import Job, Video  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from indexer.pipeline import run_ingest_job  # noqa: E402
-from indexer.submit import create_jobs  # noqa: E402
-from indexer.train import LibrarySegment, library_segments, train_library  # noqa: E402
+from model_lifecycle.train import LibrarySegment, library_segments, train_library  # noqa: E402
+from services.ingest import create_jobs  # noqa: E402
 
 DEFAULT_DEVSET = Path.home() / ".cache" / "vidsearch-devset"
 TEMPERATURES = (0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0)
@@ -241,13 +241,21 @@ def run(devset: DevSet, lib: Library, settings: Settings, args, cache_dir: Path)
     from videobert.embedder import (
         ZeroShotEmbedder,
         _segment_probs,
-        _shared_encoders,
+        shared_encoders,
         zero_shot_embedder,
     )
     from videobert.zero_shot import retune
 
-    frames, minilm = _shared_encoders(settings)
-    bridge = ZeroShotEmbedder(frame_encoder=frames, text_encoder=minilm, cache_dir=cache_dir)
+    frames, minilm = shared_encoders(settings)
+    bridge = ZeroShotEmbedder(
+        frame_encoder=frames,
+        text_encoder=minilm,
+        cache_dir=cache_dir,
+        top_k=settings.bridge_top_k,
+        temperature=settings.bridge_temperature,
+        tags_per_segment=settings.tags_per_segment,
+        tag_min_probability=settings.tag_min_probability,
+    )
     queries = [q.text for q in devset.queries]
     minilm_q = minilm.encode(queries)
     results: list[Result] = []
@@ -346,7 +354,7 @@ def trained_methods(  # type: ignore[no-untyped-def]
     import torch
     from tqdm import tqdm
 
-    from indexer.train import SEED
+    from model_lifecycle.train import SEED
     from videobert.checkpoint import load_checkpoint
     from videobert.embedder import VideoBertEmbedder
     from videobert.zero_shot import build_zero_shot, mix_with_start, shipped_parts
@@ -399,6 +407,8 @@ def trained_methods(  # type: ignore[no-untyped-def]
             frame_encoder=zero_shot.frames,
             name=f"mix{mix}",
             video_input="continuous",
+            tags_per_segment=settings.tags_per_segment,
+            tag_min_probability=settings.tag_min_probability,
         )
         video = emb.embed_video(lib.clips)
         results.append(

@@ -23,10 +23,11 @@ from qdrant_client import QdrantClient  # noqa: E402
 
 from core.lexical import sparse_vector  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from core.vectors import SegmentPoint, VectorIndex  # noqa: E402
-from search.fusion import DEFAULT_CALIBRATION, Calibration  # noqa: E402
+from core.vectors import SegmentPoint, open_vector_store  # noqa: E402
+from model_lifecycle.active import load_embedder  # noqa: E402
+from model_lifecycle.calibration import ZERO_SHOT  # noqa: E402
+from search.fusion import Calibration, calibrations  # noqa: E402
 from search.service import LiveIndex, SearchService  # noqa: E402
-from videobert.embedder import load_embedder  # noqa: E402
 
 QUERIES = [
     "a cat sleeping on a sofa",
@@ -62,9 +63,9 @@ def synthetic_index(n: int, dim: int, settings: Settings, rng: np.random.Generat
     captions = [" ".join(rng.choice(words, size=12)) for _ in range(n)]
     # "numpy": the embedded default's engine; "qdrant-local": qdrant-client's in-process mode.
     index = (
-        VectorIndex(settings, client=QdrantClient(":memory:"))
+        open_vector_store(settings, client=QdrantClient(":memory:"))
         if engine == "qdrant-local"
-        else VectorIndex(settings)
+        else open_vector_store(settings)
     )
     points = [
         SegmentPoint(
@@ -165,7 +166,7 @@ def _pct(values: list[float], q: int) -> float:
 def index_devset(devset_dir: Path, home: Path):  # type: ignore[no-untyped-def]
     from bench.devset import build_devset
     from indexer.pipeline import run_ingest_job
-    from indexer.submit import create_jobs
+    from services.ingest import create_jobs
 
     devset = build_devset(devset_dir)
     settings = Settings(home=home, summaries_at_index=False)
@@ -269,7 +270,7 @@ def calibrate_fusion(service: SearchService, devset) -> tuple[dict[str, Calibrat
         cal = {
             "text": Calibration(1.0, text_floor, text_floor + 0.4),
             "video": Calibration(1.0, video_floor, video_floor + 0.3),
-            "lexical": DEFAULT_CALIBRATION["lexical"],
+            "lexical": calibrations(ZERO_SHOT)["lexical"],
         }
         service.calibration = cal
         service.settings = service.settings.model_copy(update={"relevance_threshold": threshold})

@@ -1,21 +1,30 @@
-"""The Celery app shared by every package's tasks (served mode; embedded mode runs work in-process)."""
+"""The Celery app of the served mode, and the names of its tasks (the embedded mode runs work
+in-process). Tasks are sent by name, so a sender never imports the module that runs them; the
+tasks themselves register on this app in services/tasks.py, which workers import."""
 
 from __future__ import annotations
 
-from celery import Celery
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from core.settings import get_settings
 
+if TYPE_CHECKING:
+    from celery import Celery
+
 INGEST_TASK = "vidsearch.ingest_video"
 SUMMARY_TASK = "vidsearch.summarize_video"
-TASK_MODULES = ["indexer.tasks", "search.tasks"]
+REEMBED_TASK = "vidsearch.reembed_video"
 
 
-def make_app() -> Celery:
+@lru_cache(maxsize=1)
+def celery_app() -> Celery:
+    """The process's Celery app, made at first use (celery is imported only by processes that
+    send or run tasks)."""
+    from celery import Celery
+
     settings = get_settings()
-    app = Celery(
-        "vidsearch", broker=settings.broker_url or "memory://", backend=None, include=TASK_MODULES
-    )
+    app = Celery("vidsearch", broker=settings.broker_url or "memory://", backend=None)
     app.conf.update(
         task_serializer="json",
         accept_content=["json"],
@@ -32,9 +41,6 @@ def make_app() -> Celery:
     return app
 
 
-app = make_app()
-
-
 def send(task_name: str, *args: object) -> None:
-    """Queue a task by name (no import of the package that defines it)."""
-    app.send_task(task_name, args=list(args), queue=get_settings().queue)
+    """Queue a task by name (no import of the module that defines it)."""
+    celery_app().send_task(task_name, args=list(args), queue=get_settings().queue)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -12,7 +13,8 @@ from sqlalchemy.orm import Session
 from core.arrays import pack_f16_matrix, pack_f32
 from core.catalog import replace_segments
 from core.models import Job, JobStatus, Segment, Video, VideoStatus, utcnow
-from indexer.embed import EmbeddedSegment
+from indexer.embed import EmbeddedSegment, SpaceVectors
+from model_lifecycle.spaces import set_next_vectors
 
 
 class ClaimLost(Exception):
@@ -98,11 +100,53 @@ def commit_video(
     return video.revision
 
 
+def commit_in_spaces(
+    session: Session,
+    spaces: SpaceVectors,
+    *,
+    video_id: str,
+    job_id: int,
+    segments: Sequence[EmbeddedSegment],
+    thumbnails_root: Path,
+    thumbnail_folder: Path,
+) -> None:
+    """Write the segments with the active space's vectors (and the pending space's), in the
+    caller's transaction; raises SpacesMoved when a space this ingest has no vectors for
+    became active or pending (the caller embeds in it and commits again)."""
+    active, pending = spaces.needed(session)
+    video, text = spaces.vectors[active]
+    rows = [
+        replace(s, video_vector=v, text_vector=t)
+        for s, v, t in zip(segments, video, text, strict=True)
+    ]
+    commit_video(
+        session=session,
+        video_id=video_id,
+        job_id=job_id,
+        segments=rows,
+        thumbnails_root=thumbnails_root,
+        thumbnail_folder=thumbnail_folder,
+        embedding_model=active,
+    )
+    if pending is not None:
+        next_video, next_text = spaces.vectors[pending]
+        set_next_vectors(
+            session=session,
+            video_id=video_id,
+            name=pending,
+            vectors={
+                s.planned.index: (pack_f32(v), pack_f32(t))
+                for s, v, t in zip(segments, next_video, next_text, strict=True)
+            },
+        )
+
+
 def finish_job(job: Job, *, status: str, note: str | None = None, error: str | None = None) -> None:
     job.status = status
     job.note = note
     job.error = error
     job.finished_at = utcnow()
-    if status == JobStatus.SUCCEEDED:
+    if status in (JobStatus.SUCCEEDED, JobStatus.SKIPPED):
+        # Nothing is left to do for either: a skipped job is not stuck at 0 %.
         job.progress = 1.0
         job.stage = "done"

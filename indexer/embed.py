@@ -1,19 +1,21 @@
 """Embed: per segment, the visual tags and caption, the video vector and the text vector, in
 every vector space the commit must write (the active one; the pending one during a transition,
-see indexer/reembed.py)."""
+see model_lifecycle/reembed.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy.orm import Session
 
+from core.db import session_scope
 from core.settings import Settings
 from indexer.sample import PlannedSegment
-from videobert.embedder import ActiveEmbedder, Embedder, ModelRef
+from model_lifecycle.active import ActiveEmbedder, space_embedder
+from model_lifecycle.spaces import ModelRef, lock_spaces, read_spaces, ref_of
+from videobert.embedder import Embedder
 
 MAX_SPACE_RETRIES = 4  # commits that found the spaces moved under them, before giving up
 
@@ -63,8 +65,6 @@ class SpaceVectors:
     def _embedder(self, ref: ModelRef | None) -> Embedder:
         if not self.follows_spaces:
             return self.embedder
-        from indexer.reembed import space_embedder
-
         return space_embedder(self.settings, ref)
 
     def _compute(self, ref: ModelRef | None) -> str:
@@ -76,11 +76,9 @@ class SpaceVectors:
             )
         return embedder.name
 
-    def _current_refs(self, session: Session | None) -> tuple[ModelRef | None, ModelRef | None]:
-        from core.catalog import lock_spaces, read_spaces
-        from core.db import session_scope
-        from indexer.reembed import ref_of
-
+    def current_refs(self, session: Session | None) -> tuple[ModelRef | None, ModelRef | None]:
+        """(active, pending) now; with a session, locked for its transaction (see
+        model_lifecycle/spaces.py), so a commit decides under the lock."""
         if session is not None:
             active, pending = lock_spaces(session=session)
             return ref_of(active), ref_of(pending)
@@ -99,7 +97,7 @@ class SpaceVectors:
         # A segment with neither speech nor tags still gets a text vector: the empty caption's.
         self.captions = [caption_text(t, g) for t, g in zip(transcripts, tags, strict=True)]
         if self.follows_spaces:
-            active, pending = self._current_refs(None)
+            active, pending = self.current_refs(None)
             name = self._compute(active)
             if pending is not None:
                 self._compute(pending)
@@ -118,55 +116,15 @@ class SpaceVectors:
         for ref in refs:
             self._compute(ref)
 
-    def commit(
-        self,
-        session: Session,
-        *,
-        video_id: str,
-        job_id: int,
-        segments: list[EmbeddedSegment],
-        thumbnails_root: Path,
-        thumbnail_folder: Path,
-    ) -> None:
-        """Write the segments with the active space's vectors (and the pending space's), in the
-        caller's transaction; raises SpacesMoved when a space this ingest has no vectors for
-        became active or pending (the caller embeds in it and commits again)."""
-        from core.arrays import pack_f32
-        from core.catalog import set_next_vectors
-        from indexer.commit import commit_video
-
-        if self.follows_spaces:
-            active, pending = self._current_refs(session)  # locks: decides under the lock
-            needed = [active] + ([pending] if pending is not None else [])
-            names = [self._embedder(r).name for r in needed]
-            missing = [r for r, n in zip(needed, names, strict=True) if n not in self.vectors]
-            if missing:
-                raise SpacesMoved(missing)
-            active_name = names[0]
-        else:
-            pending, active_name = None, self.embedder.name
-        video, text = self.vectors[active_name]
-        rows = [
-            replace(s, video_vector=v, text_vector=t)
-            for s, v, t in zip(segments, video, text, strict=True)
-        ]
-        commit_video(
-            session=session,
-            video_id=video_id,
-            job_id=job_id,
-            segments=rows,
-            thumbnails_root=thumbnails_root,
-            thumbnail_folder=thumbnail_folder,
-            embedding_model=active_name,
-        )
-        if pending is not None:
-            next_video, next_text = self.vectors[names[1]]
-            set_next_vectors(
-                session=session,
-                video_id=video_id,
-                name=names[1],
-                vectors={
-                    s.planned.index: (pack_f32(v), pack_f32(t))
-                    for s, v, t in zip(segments, next_video, next_text, strict=True)
-                },
-            )
+    def needed(self, session: Session) -> tuple[str, str | None]:
+        """The names of the spaces a commit in ``session`` must write now: (active, pending or
+        None); raises SpacesMoved when this ingest has no vectors for one of them yet."""
+        if not self.follows_spaces:
+            return self.embedder.name, None
+        active, pending = self.current_refs(session)  # locks: decides under the lock
+        wanted = [active] + ([pending] if pending is not None else [])
+        names = [self._embedder(r).name for r in wanted]
+        missing = [r for r, n in zip(wanted, names, strict=True) if n not in self.vectors]
+        if missing:
+            raise SpacesMoved(missing)
+        return names[0], (names[1] if len(names) > 1 else None)

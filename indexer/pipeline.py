@@ -22,11 +22,12 @@ from core.db import session_scope
 from core.errors import BadInput, TransientError
 from core.models import Job, JobStatus, Segment, Video, VideoStatus, utcnow
 from core.settings import Settings
-from core.vectors import VectorIndex
+from core.vectors import VectorStore, sync_video
 from indexer import media
 from indexer.commit import (
     ClaimLost,
     attempt_dir,
+    commit_in_spaces,
     finish_job,
     prune_thumbnails,
     write_thumbnails,
@@ -35,7 +36,8 @@ from indexer.embed import MAX_SPACE_RETRIES, SpacesMoved, SpaceVectors
 from indexer.register import Registered, register
 from indexer.sample import analyse
 from indexer.transcribe import SpeechRecognizer, align_to_segments, sidecar_cues
-from videobert.embedder import Embedder, load_embedder
+from model_lifecycle.active import load_embedder
+from videobert.embedder import Embedder
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -240,7 +242,7 @@ def run_ingest_job(
     *,
     settings: Settings,
     models: Models | None = None,
-    index: VectorIndex | None = None,
+    store: VectorStore | None = None,
     listener: ProgressListener | None = None,
     timings: dict[str, float] | None = None,
 ) -> str:
@@ -253,10 +255,10 @@ def run_ingest_job(
     clock = _StageClock(timings)
     started = _start_job(settings, job_id)
     if started[0] in JobStatus.FINISHED:
-        if index is not None and started[2] is not None:
+        if store is not None and started[2] is not None:
             # A retry after the index sync failed: the catalog has the video, the index may not.
             with session_scope(settings) as session:
-                index.sync_video(session, started[2])
+                sync_video(store, session, started[2])
         return started[0]
     path, attempt = Path(started[0]), started[1]
     progress = JobProgress(settings, job_id, listener)
@@ -266,10 +268,10 @@ def run_ingest_job(
             reg = register(path, settings)
             video_id = _claim(settings, job_id, reg)
         if video_id is None:
-            if index is not None:
+            if store is not None:
                 # Already indexed under another job: make sure the index has it too (idempotent).
                 with session_scope(settings) as session:
-                    index.sync_video(session, reg.video_id)
+                    sync_video(store, session, reg.video_id)
             return _final_status(settings, job_id)
         progress.update("register", 1.0, force=True)
         models = models or load_models(settings)
@@ -312,8 +314,9 @@ def run_ingest_job(
             for _ in range(MAX_SPACE_RETRIES):
                 try:
                     with session_scope(settings) as session:
-                        spaces.commit(
+                        commit_in_spaces(
                             session,
+                            spaces,
                             video_id=video_id,
                             job_id=job_id,
                             segments=embedded,
@@ -333,9 +336,9 @@ def run_ingest_job(
             else:
                 raise TransientError(f"the embedding spaces kept moving under job {job_id}")
             prune_thumbnails(thumbs_root, video_id, keep=folder.name)
-            if index is not None:
+            if store is not None:
                 with session_scope(settings) as session:
-                    index.sync_video(session, video_id)
+                    sync_video(store, session, video_id)
         return JobStatus.SUCCEEDED
     except BadInput as exc:
         log.info("job %s failed: %s", job_id, exc)

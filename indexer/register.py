@@ -9,6 +9,7 @@ from pathlib import Path
 from core.errors import BadInput
 from core.settings import Settings
 from indexer.media import MediaInfo, probe
+from indexer.paths import check_inside_roots
 
 HASH_CHUNK = 1 << 20
 
@@ -36,10 +37,7 @@ def check_path(path: Path, settings: Settings) -> Path:
         raise BadInput(path, "file does not exist")
     if not resolved.is_file():
         raise BadInput(path, "not a regular file")
-    if settings.allowed_roots:
-        roots = [r.expanduser().resolve() for r in settings.allowed_roots]
-        if not any(resolved.is_relative_to(r) for r in roots):
-            raise BadInput(path, f"outside the allowed roots ({', '.join(map(str, roots))})")
+    check_inside_roots(resolved, settings.allowed_roots)
     size = resolved.stat().st_size
     if size == 0:
         raise BadInput(path, "empty file (0 bytes)")

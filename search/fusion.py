@@ -30,19 +30,14 @@ class Calibration:
         return min(1.0, max(0.0, (raw - self.floor) / (self.ceiling - self.floor)))
 
 
-# Calibrated on the development set with the zero-shot VideoBERT embedder
-# (`bench/search.py --calibrate`): unrelated clips sit near cosine 0, matches at 0.4-0.55.
-DEFAULT_CALIBRATION: dict[str, Calibration] = {
-    "text": Calibration(weight=1.0, floor=0.25, ceiling=0.65),
-    "video": Calibration(weight=1.0, floor=0.30, ceiling=0.60),
-    "lexical": Calibration(weight=0.6, floor=0.0, ceiling=1.0),
-}
-# Query by example compares like with like (video to video, caption to caption): similarities run
-# much higher than text-to-video ones, so the evidence starts higher too.
-EXAMPLE_CALIBRATION: dict[str, Calibration] = {
-    "text": Calibration(weight=1.0, floor=0.55, ceiling=0.95),
-    "video": Calibration(weight=1.0, floor=0.60, ceiling=0.98),
-}
+def calibrations(data: Mapping[str, Mapping[str, float]]) -> dict[str, Calibration]:
+    """A model's stored calibration (model_lifecycle/calibration.py) as ranking math."""
+    return {
+        name: Calibration(weight=v["weight"], floor=v["floor"], ceiling=v["ceiling"])
+        for name, v in data.items()
+    }
+
+
 LEXICAL_HALF_SCORE = 3.0  # raw lexical score that counts as half-certain
 
 

@@ -4,90 +4,72 @@ grouped into videos with their best moments, and cut off where relevance is too 
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.arrays import unpack_f32
 from core.db import session_scope
-from core.models import Segment, Video, VideoStatus
+from core.lexical import sparse_vector
+from core.models import Segment
 from core.settings import Settings
-from core.vectors import Hit, SearchFilter, VectorIndex
+from core.vectors import Hit, SearchFilter, VectorStore
+from model_lifecycle.calibration import EXAMPLE, calibration_for
 from search.fusion import (
-    DEFAULT_CALIBRATION,
-    EXAMPLE_CALIBRATION,
     Calibration,
+    calibrations,
     fuse_scores,
     reciprocal_rank_fusion,
     saturate,
     top,
 )
+from search.live import LiveIndex
 from search.types import Moment, QueryError, SearchResponse, VideoResult, check_paging, clean_query
 from videobert.embedder import Embedder
 
 # (query, moment texts) -> one relevance score per moment, e.g. VideoBERT's alignment head.
 Reranker = Callable[[str, Sequence[str]], Sequence[float]]
 RERANK_TOP = 20
-
-
-class LiveIndex:
-    """The embedded mode's in-memory index, re-synced from the catalog whenever it changed.
-
-    The check is one aggregate query; the sync itself only touches videos whose revision moved.
-    With a Qdrant server the workers keep the index current, so nothing is checked here.
-    """
-
-    def __init__(
-        self, settings: Settings, index: VectorIndex | None = None, *, sync: bool = True
-    ) -> None:
-        self.settings = settings
-        self.index = index or VectorIndex(settings)
-        self.sync = sync  # False: the caller fills the index itself (benchmarks)
-        self._signature: tuple[Any, ...] | None = None
-        self._lock = threading.Lock()
-
-    def ensure_fresh(self) -> None:
-        if self.settings.qdrant_url or not self.sync:
-            return
-        with session_scope(self.settings) as session:
-            signature = tuple(
-                session.execute(
-                    select(
-                        func.count(Video.id),
-                        func.coalesce(func.sum(Video.revision), 0),
-                        func.max(Video.indexed_at),
-                    ).where(Video.status == VideoStatus.READY)
-                ).one()
-            )
-            if signature == self._signature:
-                return
-            with self._lock:
-                if signature != self._signature:
-                    self.index.sync_from_catalog(session)
-                    self._signature = signature
+EXAMPLE_CALIBRATION = calibrations(EXAMPLE)
 
 
 class SearchService:
+    """Text, image and example queries over the segment index, for one embedder.
+
+    Fusion uses the calibration stored with the model that embeds the queries (see
+    model_lifecycle/calibration.py), looked up again when the active model changes;
+    ``calibration`` fixes one instead (benchmarks and tests).
+    """
+
     def __init__(
         self,
         settings: Settings,
         embedder: Embedder,
         live: LiveIndex | None = None,
-        calibration: Mapping[str, Calibration] = DEFAULT_CALIBRATION,
+        calibration: Mapping[str, Calibration] | None = None,
         reranker: Reranker | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.live = live or LiveIndex(settings)
-        self.calibration = dict(calibration)
+        self.calibration = dict(calibration) if calibration is not None else None
         self.reranker = reranker
+        self._model_calibration: tuple[str, dict[str, Calibration]] | None = None
 
     @property
-    def index(self) -> VectorIndex:
-        return self.live.index
+    def index(self) -> VectorStore:
+        return self.live.store
+
+    def current_calibration(self) -> Mapping[str, Calibration]:
+        if self.calibration is not None:
+            return self.calibration
+        name = self.embedder.name
+        if self._model_calibration is None or self._model_calibration[0] != name:
+            data = calibration_for(self.settings.home, name)
+            self._model_calibration = (name, calibrations(data))
+        return self._model_calibration[1]
 
     # --- text queries --------------------------------------------------------------------------
     def signals(self, query: str, flt: SearchFilter | None = None) -> dict[str, list[Hit]]:
@@ -98,7 +80,7 @@ class SearchService:
         return {
             "video": self.index.search_dense("video", qvec, n, flt),
             "text": self.index.search_dense("text", qvec, n, flt),
-            "lexical": self.index.search_lexical(query, n, flt),
+            "lexical": self.index.search_lexical(sparse_vector(query), n, flt),
         }
 
     def search(
@@ -147,10 +129,7 @@ class SearchService:
             raise LookupError(what)
         video_vec = _unit(np.mean([unpack_f32(r.video_vector) for r in rows], axis=0))
         text_vec = _unit(np.mean([unpack_f32(r.text_vector) for r in rows], axis=0))
-        base = flt or SearchFilter()
-        flt = SearchFilter(
-            **{**base.__dict__, "exclude_video_ids": (*base.exclude_video_ids, video_id)}
-        )
+        flt = (flt or SearchFilter()).excluding(video_id)
         self.live.ensure_fresh()
         n = self.settings.search_candidates
         hits = {
@@ -201,7 +180,7 @@ class SearchService:
                 name: {h.id: (saturate(h.score) if name == "lexical" else h.score) for h in hs}
                 for name, hs in hits.items()
             }
-            fused = fuse_scores(raw, calibration or self.calibration)
+            fused = fuse_scores(raw, calibration or self.current_calibration())
             threshold = self.settings.relevance_threshold
         else:
             raise QueryError(f"fusion must be 'score' or 'rrf', got {fusion!r}")
@@ -298,7 +277,17 @@ def decode_image(data: bytes) -> np.ndarray:
         with Image.open(io.BytesIO(data)) as img:
             img.load()
             rgb = img.convert("RGB").resize((INPUT_SIDE, INPUT_SIDE), Image.Resampling.BILINEAR)
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
+    except UnidentifiedImageError:
+        # PIL's own message names an in-memory buffer object, which tells a person nothing.
+        raise QueryError(
+            f"the upload is not a readable image ({len(data)} bytes in no picture format this "
+            "server reads: JPEG, PNG, GIF, WebP, BMP, TIFF)"
+        ) from None
+    except Image.DecompressionBombError:
+        raise QueryError(
+            "the upload is not a readable image: its pixel size is too large"
+        ) from None
+    except (OSError, ValueError) as exc:
         raise QueryError(f"the upload is not a readable image: {exc}") from None
     return np.array(rgb, dtype=np.uint8)  # a writable copy: torch refuses read-only buffers
 

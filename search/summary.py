@@ -8,7 +8,7 @@ import hashlib
 import logging
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core.models import Segment, Summary, Video, VideoStatus
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +229,7 @@ class BartSummarizer:
 class Summaries:
     """The summary service: cache lookups, generation, invalidation."""
 
-    def __init__(self, *, embed_text: Any, bart: BartSummarizer, sentences: int = 5) -> None:
+    def __init__(self, *, embed_text: EmbedText, bart: BartSummarizer, sentences: int = 5) -> None:
         self.embed_text = embed_text
         self.bart = bart
         self.sentences = sentences
@@ -293,7 +294,10 @@ def strip_tags(caption: str) -> str:
     return _SEEN.sub("", caption).strip()
 
 
-def summaries_for(settings: Any, embed_text: Any) -> Summaries:
+EmbedText = Callable[[list[str]], np.ndarray]  # sentences -> unit vectors
+
+
+def summaries_for(settings: Settings, embed_text: EmbedText) -> Summaries:
     model = settings.summary_model
     # A folder path wins; a bare name is looked up in the local Hugging Face cache only.
     if Path(model).expanduser().is_dir():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 import numpy as np
 
@@ -20,23 +21,34 @@ def add_ready_video(
     dim: int = 8,
     seed: int = 0,
     status: str = VideoStatus.READY,
+    folder: str = "/videos",
+    has_speech: bool = False,
+    duration: float | None = None,
+    created_at: datetime | None = None,
+    video_vectors: np.ndarray | None = None,
 ) -> str:
+    """A video with one segment per caption and random (or given) vectors; returns its id."""
     rng = np.random.default_rng(seed)
-    digest = hashlib.sha256(name.encode()).hexdigest()
+    key = name if folder == "/videos" else f"{folder}/{name}"
+    digest = hashlib.sha256(key.encode()).hexdigest()
     with session_scope(settings) as session:
         video = Video(
             id=digest[:16],
             content_hash=digest,
-            source_path=f"/videos/{name}",
+            source_path=f"{folder}/{name}",
             title=name,
-            duration=3.0 * len(captions),
+            duration=duration if duration is not None else 3.0 * len(captions),
             size_bytes=1000,
             status=status,
+            has_speech=has_speech,
             revision=1,
         )
+        if created_at is not None:
+            video.created_at = created_at
         session.add(video)
         session.flush()
         for i, caption in enumerate(captions):
+            vvec = video_vectors[i] if video_vectors is not None else rng.normal(size=dim)
             session.add(
                 Segment(
                     video_id=video.id,
@@ -48,7 +60,7 @@ def add_ready_video(
                     tags="",
                     caption=caption,
                     n_clips=2,
-                    video_vector=pack_f32(rng.normal(size=dim)),
+                    video_vector=pack_f32(vvec),
                     text_vector=pack_f32(rng.normal(size=dim)),
                     clip_features=pack_f16_matrix(rng.normal(size=(2, 4))),
                 )

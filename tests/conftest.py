@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -28,13 +30,27 @@ def _reachable(host: str, port: int) -> bool:
         return False
 
 
+def require(available: bool, message: str) -> None:
+    """Skip where a developer lacks a capability; in CI (CI=true) its absence fails the test,
+    so a missing package or server can never hide the regression a test exists to catch."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(message + " (CI=true: tests that need it must run)")
+    pytest.skip(message)
+
+
 def require_service(name: str, host: str, port: int) -> None:
-    """Skip where a developer has no such server; in CI a missing service is a failure."""
-    if not _reachable(host, port):
-        message = f"{name} is not reachable on {host}:{port}"
-        if IN_CI:
-            pytest.fail(message + " (CI=true: tests that need it must run)")
-        pytest.skip(message)
+    require(_reachable(host, port), f"{name} is not reachable on {host}:{port}")
+
+
+def require_module(name: str, how: str) -> ModuleType:
+    """The module, or a skip (a failure in CI) saying how to get it."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        require(False, f"{name} is not importable ({exc}); {how}")
+        raise  # not reached: require skipped or failed
 
 
 @pytest.fixture(autouse=True)

@@ -242,3 +242,9 @@ def _checkpoint_id(weights: Path, config: VideoBertConfig, codebook: Codebook | 
         for array in (codebook.node_centroids, codebook.child_start, codebook.node_word):
             h.update(array.tobytes())
     return h.hexdigest()[:16]
+
+
+def checkpoint_name(path: str | Path) -> str:
+    """The vector space a checkpoint embeds into, read from its metadata (no weights loaded)."""
+    meta = read_meta(path)
+    return f"videobert:{meta['checkpoint_id']}:{meta['config']['video_input']}"

@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from core.settings import Settings
+
 VIDEO_INPUTS = ("continuous", "tokens")
 
 
@@ -60,8 +62,9 @@ class VideoBertConfig:
     contrastive_temperature: float = 0.05
 
     # --- zero-shot class-name mix (same meaning as the bridge's settings) ---
-    zero_shot_temperature: float = 2.0
-    zero_shot_top_k: int = 5
+    # One default per knob: VIDSEARCH_VIDEOBERT_TEMPERATURE / _TOP_K's, read from the settings.
+    zero_shot_temperature: float = Settings.model_fields["videobert_temperature"].default
+    zero_shot_top_k: int = Settings.model_fields["videobert_top_k"].default
 
     def __post_init__(self) -> None:
         positive = {

@@ -1,46 +1,42 @@
-"""The embedding interface the indexer and search use, its two implementations, and which one
-is active.
+"""The embedding interface the indexer and search use, its two implementations, and the
+per-process builders for them.
 
 - ``ZeroShotEmbedder``: the class-name bridge (frame class probabilities weighting MiniLM
   embeddings of the class names, no transformer): the baseline, ``VIDSEARCH_EMBEDDER=bridge``.
 - ``VideoBertEmbedder``: VideoBERT's dual encoder (the joint transformer on text only and on
   video only, pooled and projected into one space), from a trained checkpoint or zero-shot from
   the shipped weights; its alignment head scores (query, segment) pairs for reranking.
-- ``load_embedder(settings)``: the bridge, or an ``ActiveEmbedder`` that follows the active
-  VideoBERT model named in ``VIDSEARCH_HOME/models/active.json`` (none there: zero-shot). The
-  indexer rewrites that file when a re-embedded library is swapped in (indexer/reembed.py);
-  the catalog holds the authoritative record, this file is what readers follow.
 
-An embedder's ``name`` names its vector space: every setting or weight that changes a vector
-changes the name, so the catalog never mixes vectors of two spaces under one name.
+Which model is active, and following it across swaps, is the model lifecycle's
+(model_lifecycle/active.py). An embedder's ``name`` names its vector space: every setting or
+weight that changes a vector changes the name, so the catalog never mixes vectors of two spaces
+under one name.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import torch
 
+from core.settings import Settings
 from videobert.bridge import bridge_vectors, top_tags
+from videobert.config import VideoBertConfig
 from videobert.device import pick_device
 from videobert.frames import FrameEncoder, FrameFeatures, imagenet_class_names
 from videobert.kmeans import Codebook
 from videobert.model import VideoBert, tokenize
+from videobert.options import ModelOptions, model_options
 from videobert.text import TextEncoder, default_text_model_path
 
 log = logging.getLogger(__name__)
-
-ACTIVE_FILE = Path("models") / "active.json"  # under VIDSEARCH_HOME
-CHECKPOINTS_DIR = Path("models") / "videobert"  # under VIDSEARCH_HOME
 
 
 class Embedder(Protocol):
@@ -94,10 +90,10 @@ class ZeroShotEmbedder:
         frame_encoder: FrameEncoder,
         text_encoder: TextEncoder,
         cache_dir: Path | None,
-        top_k: int = 5,
-        temperature: float = 2.0,
-        tags_per_segment: int = 3,
-        tag_min_probability: float = 0.08,
+        top_k: int,
+        temperature: float,
+        tags_per_segment: int,
+        tag_min_probability: float,
     ) -> None:
         self.frames = frame_encoder
         self.text = text_encoder
@@ -196,9 +192,9 @@ class VideoBertEmbedder:
         frame_encoder: FrameEncoder,
         name: str,
         video_input: str,
+        tags_per_segment: int,
+        tag_min_probability: float,
         alignment_trained: bool = False,
-        tags_per_segment: int = 3,
-        tag_min_probability: float = 0.08,
         batch_size: int = 64,
     ) -> None:
         if video_input == "tokens" and codebook is None:
@@ -223,7 +219,7 @@ class VideoBertEmbedder:
         return self._name
 
     @property
-    def config(self):  # type: ignore[no-untyped-def]
+    def config(self) -> VideoBertConfig:
         return self.model.config
 
     def encode_frames(self, frames: np.ndarray) -> FrameFeatures:
@@ -303,110 +299,72 @@ class VideoBertEmbedder:
         return scores
 
 
-# ---------------------------------------------------------------------- which model is active
-
-
-@dataclass(frozen=True)
-class ModelRef:
-    """A vector space: its embedder's name and, for a trained VideoBERT, its checkpoint folder
-    (relative to VIDSEARCH_HOME where it lies under it)."""
-
-    name: str
-    checkpoint: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "checkpoint": self.checkpoint}
-
-
-def checkpoint_path(settings: Any, checkpoint: str) -> Path:
-    path = Path(checkpoint)
-    return path if path.is_absolute() else Path(settings.home) / path
-
-
-def relative_to_home(settings: Any, path: Path) -> str:
-    """How a checkpoint is recorded: relative to VIDSEARCH_HOME when under it (the home may be
-    mounted elsewhere on another machine), else absolute."""
-    try:
-        return str(Path(path).resolve().relative_to(Path(settings.home).resolve()))
-    except ValueError:
-        return str(Path(path).resolve())
-
-
-def active_file(settings: Any) -> Path:
-    return Path(settings.home) / ACTIVE_FILE
-
-
-def read_active(settings: Any) -> ModelRef | None:
-    """The active trained VideoBERT recorded for readers, or None (zero-shot)."""
-    path = active_file(settings)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path} is not a readable active-model record: {exc}") from exc
-    if not raw or not raw.get("checkpoint"):
-        return None
-    return ModelRef(name=str(raw["name"]), checkpoint=str(raw["checkpoint"]))
-
-
-def write_active(settings: Any, ref: ModelRef | None) -> None:
-    """Record the active model for readers (atomically: a reader sees the old or the new)."""
-    path = active_file(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
-    tmp.write_text(json.dumps(ref.to_json() if ref else {}, indent=1) + "\n", encoding="utf-8")
-    tmp.replace(path)
-
-
 # ---------------------------------------------------------------------- building embedders
 
 _encoders: dict[tuple[Any, ...], tuple[FrameEncoder, TextEncoder]] = {}
-_embedders: dict[tuple[Any, ...], Any] = {}
+_embedders: dict[tuple[Any, ...], VideoBertEmbedder] = {}
 _build_lock = threading.RLock()
 MAX_CACHED_MODELS = 3  # the active and the pending model, and one more
+SHIPPED_FRAME_MODEL = "efficientnet-lite0"
 
 
-def _shared_encoders(settings: Any) -> tuple[FrameEncoder, TextEncoder]:
-    """The process-wide frame and text encoders for these settings (weights load lazily, once)."""
-    if settings.frame_model != "efficientnet-lite0":
+def shared_encoders(source: Settings | ModelOptions) -> tuple[FrameEncoder, TextEncoder]:
+    """The process-wide frame and text encoders for these options (weights load lazily, once)."""
+    options = model_options(source)
+    if options.frame_model != SHIPPED_FRAME_MODEL:
         raise ValueError(
-            f"frame model {settings.frame_model!r} is not available offline; "
-            "the shipped one is 'efficientnet-lite0'"
+            f"frame model {options.frame_model!r} is not available offline; "
+            f"the shipped one is {SHIPPED_FRAME_MODEL!r}"
         )
-    key = (settings.device, settings.torch_threads, settings.text_model, settings.frame_batch_size)
+    key = (options.device, options.torch_threads, options.text_model, options.frame_batch_size)
     with _build_lock:
         if key not in _encoders:
-            device = pick_device(settings.device, settings.torch_threads)
+            device = pick_device(options.device, options.torch_threads)
             _encoders[key] = (
-                FrameEncoder(device, batch_size=settings.frame_batch_size),
-                TextEncoder(settings.text_model, device),
+                FrameEncoder(device, batch_size=options.frame_batch_size),
+                TextEncoder(options.text_model, device),
             )
         return _encoders[key]
 
 
-def bridge_embedder(settings: Any) -> ZeroShotEmbedder:
-    frames, text = _shared_encoders(settings)
-    return ZeroShotEmbedder(
-        frame_encoder=frames,
-        text_encoder=text,
-        cache_dir=settings.cache_dir,
-        top_k=settings.bridge_top_k,
-        temperature=settings.bridge_temperature,
-        tags_per_segment=settings.tags_per_segment,
-        tag_min_probability=settings.tag_min_probability,
+def frame_tags(source: Settings | ModelOptions, segments: Sequence[np.ndarray]) -> list[list[str]]:
+    """The visual tags of segments: the frame encoder's classes, the same in every space."""
+    options = model_options(source)
+    return _tags(
+        shared_encoders(options)[0],
+        segments,
+        limit=options.tags_per_segment,
+        min_probability=options.tag_min_probability,
     )
 
 
-def _remember(key: tuple[Any, ...], embedder: Any) -> Any:
+def bridge_embedder(source: Settings | ModelOptions) -> ZeroShotEmbedder:
+    options = model_options(source)
+    frames, text = shared_encoders(options)
+    return ZeroShotEmbedder(
+        frame_encoder=frames,
+        text_encoder=text,
+        cache_dir=options.cache_dir,
+        top_k=options.bridge_top_k,
+        temperature=options.bridge_temperature,
+        tags_per_segment=options.tags_per_segment,
+        tag_min_probability=options.tag_min_probability,
+    )
+
+
+def _remember(key: tuple[Any, ...], embedder: VideoBertEmbedder) -> VideoBertEmbedder:
     _embedders[key] = embedder
     while len(_embedders) > MAX_CACHED_MODELS:
         _embedders.pop(next(iter(_embedders)))  # the oldest built
     return embedder
 
 
-def zero_shot_embedder(settings: Any) -> VideoBertEmbedder:
-    """The untrained VideoBERT of these settings (built once per process)."""
+def text_backbone(options: ModelOptions) -> Path:
+    return Path(options.text_model) if options.text_model else default_text_model_path()
+
+
+def zero_shot_embedder(source: Settings | ModelOptions) -> VideoBertEmbedder:
+    """The untrained VideoBERT of these options (built once per process)."""
     from videobert.zero_shot import (
         build_zero_shot,
         shipped_parts,
@@ -414,31 +372,32 @@ def zero_shot_embedder(settings: Any) -> VideoBertEmbedder:
         zero_shot_digest,
     )
 
-    frames, _ = _shared_encoders(settings)
-    backbone = Path(settings.text_model) if settings.text_model else default_text_model_path()
+    options = model_options(source)
+    frames, _ = shared_encoders(options)
+    backbone = text_backbone(options)
     key = (
         "zero-shot",
         str(backbone),
-        settings.device,
-        settings.videobert_temperature,
-        settings.videobert_top_k,
-        settings.video_input,
-        settings.tags_per_segment,
-        settings.tag_min_probability,
+        options.device,
+        options.videobert_temperature,
+        options.videobert_top_k,
+        options.video_input,
+        options.tags_per_segment,
+        options.tag_min_probability,
     )
     with _build_lock:
         if key in _embedders:
-            return _embedders[key]  # type: ignore[no-any-return]
+            return _embedders[key]
         parts = shipped_parts(frames, backbone)
         config = zero_shot_config(
             backbone,
-            temperature=settings.videobert_temperature,
-            top_k=settings.videobert_top_k,
-            video_input=settings.video_input,
+            temperature=options.videobert_temperature,
+            top_k=options.videobert_top_k,
+            video_input=options.video_input,
         )
         model = build_zero_shot(parts, config).to(frames.device)
         digest = zero_shot_digest(config, parts, parts.codebook)
-        return _remember(  # type: ignore[no-any-return]
+        return _remember(
             key,
             VideoBertEmbedder(
                 model=model,
@@ -447,8 +406,8 @@ def zero_shot_embedder(settings: Any) -> VideoBertEmbedder:
                 frame_encoder=frames,
                 name=f"videobert:zero-shot-{digest}:{config.video_input}",
                 video_input=config.video_input,
-                tags_per_segment=settings.tags_per_segment,
-                tag_min_probability=settings.tag_min_probability,
+                tags_per_segment=options.tags_per_segment,
+                tag_min_probability=options.tag_min_probability,
             ),
         )
 
@@ -458,7 +417,7 @@ def zero_shot_embedder(settings: Any) -> VideoBertEmbedder:
 ALIGNMENT_LEARNT_LOSS = 0.5
 
 
-def alignment_learnt(step: int, config: Any, extra: dict[str, Any]) -> bool:
+def alignment_learnt(step: int, config: VideoBertConfig, extra: dict[str, Any]) -> bool:
     """Whether a checkpoint's alignment head is better than chance, by its last training loss
     (on the dev set's few minutes of CPU training it stays at chance: 0.69)."""
     loss = extra.get("losses", {}).get("alignment")
@@ -470,28 +429,21 @@ def alignment_learnt(step: int, config: Any, extra: dict[str, Any]) -> bool:
     )
 
 
-def checkpoint_name(path: str | Path) -> str:
-    """The space a checkpoint embeds into, read from its metadata (no weights loaded)."""
-    from videobert.checkpoint import read_meta
-
-    meta = read_meta(path)
-    return f"videobert:{meta['checkpoint_id']}:{meta['config']['video_input']}"
-
-
-def checkpoint_embedder(settings: Any, checkpoint: str | Path) -> VideoBertEmbedder:
+def checkpoint_embedder(source: Settings | ModelOptions, path: str | Path) -> VideoBertEmbedder:
     """A trained VideoBERT from its checkpoint folder (built once per process)."""
-    from videobert.checkpoint import load_checkpoint, read_meta
+    from videobert.checkpoint import checkpoint_name, load_checkpoint, read_meta
 
-    frames, _ = _shared_encoders(settings)
-    path = checkpoint_path(settings, str(checkpoint))
+    options = model_options(source)
+    frames, _ = shared_encoders(options)
+    path = Path(path)
     checkpoint_id = str(read_meta(path)["checkpoint_id"])
-    key = ("checkpoint", checkpoint_id, str(path), settings.device)
+    key = ("checkpoint", checkpoint_id, str(path), options.device)
     with _build_lock:
         if key in _embedders:
-            return _embedders[key]  # type: ignore[no-any-return]
+            return _embedders[key]
         loaded = load_checkpoint(path, device=frames.device)
         config = loaded.model.config
-        return _remember(  # type: ignore[no-any-return]
+        return _remember(
             key,
             VideoBertEmbedder(
                 model=loaded.model,
@@ -501,90 +453,15 @@ def checkpoint_embedder(settings: Any, checkpoint: str | Path) -> VideoBertEmbed
                 name=checkpoint_name(path),
                 video_input=config.video_input,
                 alignment_trained=alignment_learnt(loaded.step, config, loaded.extra),
-                tags_per_segment=settings.tags_per_segment,
-                tag_min_probability=settings.tag_min_probability,
+                tags_per_segment=options.tags_per_segment,
+                tag_min_probability=options.tag_min_probability,
             ),
         )
 
 
-def embedder_for(settings: Any, ref: ModelRef | None) -> Embedder:
-    """The embedder of a recorded space: its checkpoint, else what the settings configure."""
-    if ref is not None and ref.checkpoint:
-        return checkpoint_embedder(settings, ref.checkpoint)
-    if settings.embedder == "bridge":
-        return bridge_embedder(settings)
-    return zero_shot_embedder(settings)
-
-
-class ActiveEmbedder:
-    """The active VideoBERT, followed across swaps: every call checks the active-model record
-    (one ``stat``) and moves to the new model when it changed, so a long-running process
-    (API, UI, worker) embeds queries in the space the catalog's vectors are in."""
-
-    def __init__(self, settings: Any) -> None:
-        self.settings = settings
-        self._stamp: tuple[int, int] | None | bool = False  # False: never looked
-        self._current: VideoBertEmbedder | None = None
-        self._lock = threading.Lock()
-
-    def _file_stamp(self) -> tuple[int, int] | None:
-        try:
-            st = active_file(self.settings).stat()
-        except FileNotFoundError:
-            return None
-        return (st.st_mtime_ns, st.st_size)
-
-    def current(self) -> VideoBertEmbedder:
-        stamp = self._file_stamp()
-        if self._current is not None and stamp == self._stamp:
-            return self._current
-        with self._lock:
-            if self._current is None or stamp != self._stamp:
-                ref = read_active(self.settings)
-                built = embedder_for(self.settings, ref)
-                assert isinstance(built, VideoBertEmbedder)
-                if self._current is not None and built.name != self._current.name:
-                    log.info("active embedder is now %s", built.name)
-                self._current, self._stamp = built, stamp
-            return self._current
-
-    def refresh(self) -> VideoBertEmbedder:
-        """Look at the record again even if its file looks unchanged."""
-        with self._lock:
-            self._stamp = False
-        return self.current()
-
-    @property
-    def name(self) -> str:
-        return self.current().name
-
-    def encode_frames(self, frames: np.ndarray) -> FrameFeatures:
-        return _shared_encoders(self.settings)[0].encode(frames)
-
-    def embed_video(self, segments: Sequence[np.ndarray]) -> np.ndarray:
-        return self.current().embed_video(segments)
-
-    def embed_text(self, texts: Sequence[str]) -> np.ndarray:
-        return self.current().embed_text(texts)
-
-    def visual_tags(self, segments: Sequence[np.ndarray]) -> list[list[str]]:
-        # The frame encoder's classes: the same in every space, no transformer needed.
-        return _tags(
-            _shared_encoders(self.settings)[0],
-            segments,
-            limit=self.settings.tags_per_segment,
-            min_probability=self.settings.tag_min_probability,
-        )
-
-    def align_scores(self, query: str, segments: Sequence[np.ndarray]) -> list[float]:
-        return self.current().align_scores(query, segments)
-
-
-def load_embedder(settings) -> Embedder:  # type: ignore[no-untyped-def]
-    """The active embedder for these settings: the class-name bridge when
-    ``settings.embedder == "bridge"``, else the active VideoBERT (see ``ActiveEmbedder``).
-    Weights load lazily, once per process."""
-    if settings.embedder == "bridge":
-        return bridge_embedder(settings)
-    _shared_encoders(settings)  # a bad frame model is refused here, not at the first call
-    return ActiveEmbedder(settings)
+def configured_embedder(source: Settings | ModelOptions) -> Embedder:
+    """What the options configure before any training: the bridge, or zero-shot VideoBERT."""
+    options = model_options(source)
+    if options.embedder == "bridge":
+        return bridge_embedder(options)
+    return zero_shot_embedder(options)

@@ -1,0 +1,101 @@
+"""``/videos``: the library, one video, its summary, similar videos, thumbnails and the file."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi import Path as ApiPath
+from fastapi.responses import FileResponse
+
+from api.deps import AppSettings, Search, Svc
+from api.schemas import MAX_PAGE_OFFSET, SearchOut, SummaryOut, VideoDetailOut, VideosOut
+from indexer.paths import media_type
+from search.types import MAX_LIMIT, MAX_QUERY_CHARS
+from services.library import FileGone, page_videos, thumbnail_file, video_detail, video_file
+from services.search import matching_moments
+from services.summaries import focused_summary, summary_of
+
+router = APIRouter(prefix="/videos", tags=["videos"])
+
+
+@router.get("", response_model=VideosOut)
+def videos(
+    settings: AppSettings,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_PAGE_OFFSET)] = 0,
+    status: Annotated[str | None, Query(pattern="^(pending|processing|ready|failed)$")] = None,
+) -> dict[str, Any]:
+    page = page_videos(settings, status=status, limit=limit, offset=offset)
+    return {"videos": page.items, "total": page.total}
+
+
+@router.get("/{video_id}", response_model=VideoDetailOut)
+def video(settings: AppSettings, video_id: str) -> dict[str, Any]:
+    detail = video_detail(settings, video_id)
+    for seg in detail["segment_list"]:
+        seg["thumbnail_url"] = f"/videos/{video_id}/segments/{seg['index']}/thumbnail"
+    return detail
+
+
+@router.get("/{video_id}/summary", response_model=SummaryOut)
+def summary(
+    svc: Svc,
+    video_id: str,
+    q: Annotated[
+        str | None, Query(max_length=MAX_QUERY_CHARS, description="Focus on these words.")
+    ] = None,
+    segments: Annotated[str | None, Query(pattern=r"^\d{1,6}(,\d{1,6}){0,99}$")] = None,
+) -> dict[str, Any]:
+    video_detail(svc.settings, video_id)  # 404 for an unknown video, whatever else is asked
+    if q and q.strip():
+        if segments:
+            wanted = [int(x) for x in segments.split(",")]
+        else:
+            wanted = matching_moments(svc.search, video_id, q)
+        if not wanted:
+            raise HTTPException(404, f"no moment of video {video_id} matches {q!r}")
+        return focused_summary(svc.settings, video_id, q, wanted, service=svc.summaries).to_json()
+    return summary_of(svc.settings, video_id, service=svc.summaries).to_json()
+
+
+@router.get("/{video_id}/similar", response_model=SearchOut)
+def similar(
+    service: Search,
+    video_id: str,
+    segment: Annotated[int | None, Query(ge=0, le=10**6)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
+) -> dict[str, Any]:
+    return service.more_like_this(video_id, segment=segment, limit=limit).to_json()
+
+
+@router.get(
+    "/{video_id}/segments/{index}/thumbnail",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
+def thumbnail(
+    settings: AppSettings, video_id: str, index: Annotated[int, ApiPath(ge=0, le=10**6)]
+) -> FileResponse:
+    return FileResponse(thumbnail_file(settings, video_id, index), media_type="image/jpeg")
+
+
+@router.get(
+    "/{video_id}/stream",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {"video/*": {}}},
+        206: {"description": "Partial content"},
+        410: {"description": "The file is gone from disk"},
+        416: {"description": "Range not satisfiable"},
+    },
+)
+def stream(settings: AppSettings, video_id: str) -> FileResponse:
+    """The video file itself; Range requests let a browser seek to a moment."""
+    try:
+        path = video_file(settings, video_id)
+    except FileGone as exc:
+        raise HTTPException(410, str(exc)) from None
+    return FileResponse(
+        path, media_type=media_type(path), filename=path.name, content_disposition_type="inline"
+    )

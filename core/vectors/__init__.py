@@ -1,0 +1,55 @@
+"""The segment index: the ``VectorStore`` contract (store.py), one module per engine
+(numpy_engine.py for the embedded default, qdrant_engine.py for a Qdrant server), and the sync
+from the catalog written once against the contract (sync.py)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from core.settings import Settings
+from core.vectors.store import (
+    DENSE,
+    LEXICAL,
+    Hit,
+    SearchFilter,
+    SegmentPoint,
+    SyncReport,
+    VectorStore,
+    point_id,
+)
+from core.vectors.sync import rebuild_from_catalog, segment_point, sync_from_catalog, sync_video
+
+if TYPE_CHECKING:
+    from qdrant_client import QdrantClient
+
+__all__ = [
+    "DENSE",
+    "LEXICAL",
+    "Hit",
+    "SearchFilter",
+    "SegmentPoint",
+    "SyncReport",
+    "VectorStore",
+    "open_vector_store",
+    "point_id",
+    "rebuild_from_catalog",
+    "segment_point",
+    "sync_from_catalog",
+    "sync_video",
+]
+
+
+def open_vector_store(settings: Settings, *, client: QdrantClient | None = None) -> VectorStore:
+    """The store these settings name: a Qdrant server (``qdrant_url``) or any client handed in,
+    else the embedded numpy engine (one per process, synced from the catalog: qdrant's local
+    ``path=`` mode locks its folder to one process, and the CLI, API, UI and workers are
+    separate processes)."""
+    if client is not None or settings.qdrant_url:
+        from core.vectors.qdrant_engine import QdrantStore  # qdrant_client loads only here
+
+        if client is not None:
+            return QdrantStore(settings.qdrant_collection, client=client)
+        return QdrantStore(settings.qdrant_collection, url=settings.qdrant_url)
+    from core.vectors.numpy_engine import NumpyStore
+
+    return NumpyStore(settings.qdrant_collection)

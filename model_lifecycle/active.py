@@ -1,0 +1,181 @@
+"""Which model query processes follow, and the embedder that follows it.
+
+The catalog's ``embedding_spaces`` table is the authoritative record of the active model;
+``VIDSEARCH_HOME/models/active.json`` is what readers follow (one ``stat`` per call), rewritten
+after every swap (model_lifecycle/reembed.py). ``load_embedder(settings)`` is how every process
+gets its embedder: the class-name bridge, or an ``ActiveEmbedder`` that moves to a newly
+swapped-in VideoBERT without a restart.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from core.db import session_scope
+from core.settings import Settings
+from model_lifecycle.spaces import ModelRef, read_spaces, ref_of
+from videobert.embedder import (
+    Embedder,
+    VideoBertEmbedder,
+    checkpoint_embedder,
+    configured_embedder,
+    frame_tags,
+    shared_encoders,
+)
+from videobert.frames import FrameFeatures
+from videobert.options import ModelOptions, model_options
+
+log = logging.getLogger(__name__)
+
+ACTIVE_FILE = Path("models") / "active.json"  # under VIDSEARCH_HOME
+CHECKPOINTS_DIR = Path("models") / "videobert"  # under VIDSEARCH_HOME
+
+
+def checkpoint_path(home: Path, checkpoint: str) -> Path:
+    path = Path(checkpoint)
+    return path if path.is_absolute() else Path(home) / path
+
+
+def relative_to_home(home: Path, path: Path) -> str:
+    """How a checkpoint is recorded: relative to VIDSEARCH_HOME when under it (the home may be
+    mounted elsewhere on another machine), else absolute."""
+    try:
+        return str(Path(path).resolve().relative_to(Path(home).resolve()))
+    except ValueError:
+        return str(Path(path).resolve())
+
+
+def active_file(home: Path) -> Path:
+    return Path(home) / ACTIVE_FILE
+
+
+def read_active(home: Path) -> ModelRef | None:
+    """The active trained VideoBERT recorded for readers, or None (zero-shot)."""
+    path = active_file(home)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path} is not a readable active-model record: {exc}") from exc
+    if not raw or not raw.get("checkpoint"):
+        return None
+    return ModelRef(name=str(raw["name"]), checkpoint=str(raw["checkpoint"]))
+
+
+def write_active(home: Path, ref: ModelRef | None) -> None:
+    """Record the active model for readers (atomically: a reader sees the old or the new)."""
+    path = active_file(home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    tmp.write_text(json.dumps(ref.to_json() if ref else {}, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def reconcile_active_file(settings: Settings) -> None:
+    """Bring the readers' active-model file in line with the catalog (after a crash between a
+    swap's commit and the file's rewrite, or on a machine that never saw the swap)."""
+    with session_scope(settings) as session:
+        active = ref_of(read_spaces(session=session)[0])
+    recorded = read_active(settings.home)
+    if active is not None and active.checkpoint is None:
+        active = None  # a configured space: readers follow the settings
+    if recorded != active:
+        write_active(settings.home, active)
+
+
+def embedder_for(source: Settings | ModelOptions, ref: ModelRef | None) -> Embedder:
+    """The embedder of a recorded space: its checkpoint, else what the settings configure."""
+    options = model_options(source)
+    if ref is not None and ref.checkpoint:
+        return checkpoint_embedder(options, checkpoint_path(options.home, ref.checkpoint))
+    return configured_embedder(options)
+
+
+def space_embedder(source: Settings | ModelOptions, ref: ModelRef | None) -> Embedder:
+    """The embedder of a space; refuses one whose name this process cannot reproduce (a
+    zero-shot space recorded under other settings), rather than mixing spaces."""
+    embedder = embedder_for(source, ref)
+    if ref is not None and embedder.name != ref.name:
+        raise ValueError(
+            f"the catalog's space is {ref.name!r} but these settings embed as "
+            f"{embedder.name!r}: use the settings that space was made with"
+        )
+    return embedder
+
+
+class ActiveEmbedder:
+    """The active VideoBERT, followed across swaps: every call checks the active-model record
+    (one ``stat``) and moves to the new model when it changed, so a long-running process
+    (API, UI, worker) embeds queries in the space the catalog's vectors are in."""
+
+    def __init__(self, source: Settings | ModelOptions) -> None:
+        self.options = model_options(source)
+        self._stamp: tuple[int, int] | None | bool = False  # False: never looked
+        self._current: VideoBertEmbedder | None = None
+        self._lock = threading.Lock()
+
+    def _file_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = active_file(self.options.home).stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def current(self) -> VideoBertEmbedder:
+        stamp = self._file_stamp()
+        if self._current is not None and stamp == self._stamp:
+            return self._current
+        with self._lock:
+            if self._current is None or stamp != self._stamp:
+                built = embedder_for(self.options, read_active(self.options.home))
+                if not isinstance(built, VideoBertEmbedder):
+                    raise TypeError(f"the active model is not a VideoBERT: {built.name}")
+                if self._current is not None and built.name != self._current.name:
+                    log.info("active embedder is now %s", built.name)
+                self._current, self._stamp = built, stamp
+            return self._current
+
+    def refresh(self) -> VideoBertEmbedder:
+        """Look at the record again even if its file looks unchanged."""
+        with self._lock:
+            self._stamp = False
+        return self.current()
+
+    @property
+    def name(self) -> str:
+        return self.current().name
+
+    def encode_frames(self, frames: np.ndarray) -> FrameFeatures:
+        return shared_encoders(self.options)[0].encode(frames)
+
+    def embed_video(self, segments: Sequence[np.ndarray]) -> np.ndarray:
+        return self.current().embed_video(segments)
+
+    def embed_text(self, texts: Sequence[str]) -> np.ndarray:
+        return self.current().embed_text(texts)
+
+    def visual_tags(self, segments: Sequence[np.ndarray]) -> list[list[str]]:
+        # The frame encoder's classes: the same in every space, no transformer needed.
+        return frame_tags(self.options, segments)
+
+    def align_scores(self, query: str, segments: Sequence[np.ndarray]) -> list[float]:
+        return self.current().align_scores(query, segments)
+
+
+def load_embedder(source: Settings | ModelOptions) -> Embedder:
+    """The active embedder for these settings: the class-name bridge when
+    ``embedder == "bridge"``, else the active VideoBERT (see ``ActiveEmbedder``).
+    Weights load lazily, once per process."""
+    options = model_options(source)
+    if options.embedder == "bridge":
+        return configured_embedder(options)
+    shared_encoders(options)  # a bad frame model is refused here, not at the first call
+    return ActiveEmbedder(options)

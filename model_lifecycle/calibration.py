@@ -1,0 +1,99 @@
+"""Each model's fusion calibration, kept with the model: where each signal's raw score starts to
+mean something (floor) and where it is certain (ceiling), per vector space.
+
+Scores of two models are not comparable: a trained VideoBERT spreads cosines differently from
+the zero-shot one, so it must not inherit the zero-shot model's floors. Training writes its
+model's calibration (``VIDSEARCH_HOME/models/calibration/<digest of the name>.json``); search
+reads the calibration of whichever model embeds its queries (``calibration_for``). Models with
+none recorded (zero-shot VideoBERT, the bridge) use the development set's calibration below.
+
+A calibration is plain data here, ``{signal: {"weight", "floor", "ceiling"}}``; search turns it
+into ranking math (search/fusion.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+CalibrationData = dict[str, dict[str, float]]
+
+# Calibrated on the development set with the zero-shot VideoBERT embedder
+# (`bench/search.py --calibrate`): unrelated clips sit near cosine 0, matches at 0.4-0.55.
+ZERO_SHOT: CalibrationData = {
+    "text": {"weight": 1.0, "floor": 0.25, "ceiling": 0.65},
+    "video": {"weight": 1.0, "floor": 0.30, "ceiling": 0.60},
+    "lexical": {"weight": 0.6, "floor": 0.0, "ceiling": 1.0},
+}
+# Query by example compares like with like (video to video, caption to caption): similarities
+# run much higher than text-to-video ones, so the evidence starts higher too.
+EXAMPLE: CalibrationData = {
+    "text": {"weight": 1.0, "floor": 0.55, "ceiling": 0.95},
+    "video": {"weight": 1.0, "floor": 0.60, "ceiling": 0.98},
+}
+CALIBRATION_DIR = Path("models") / "calibration"  # under VIDSEARCH_HOME
+# The share of unrelated (query, segment) pairs a floor must stay above; see shifted_calibration.
+NULL_QUANTILE = 0.99
+
+
+def _path(home: Path, model_name: str) -> Path:
+    digest = hashlib.sha256(model_name.encode()).hexdigest()[:24]
+    return Path(home) / CALIBRATION_DIR / f"{digest}.json"
+
+
+def save_calibration(home: Path, model_name: str, data: Mapping[str, Mapping[str, float]]) -> Path:
+    """Record a model's calibration (atomically; the newest recording wins)."""
+    path = _path(home, model_name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    body = {"model": model_name, "signals": {k: dict(v) for k, v in data.items()}}
+    tmp.write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def calibration_for(home: Path, model_name: str) -> CalibrationData:
+    """The calibration recorded for a model, else the zero-shot development-set calibration."""
+    path = _path(home, model_name)
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {k: dict(v) for k, v in ZERO_SHOT.items()}
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path} is not a readable calibration: {exc}") from exc
+    if body.get("model") != model_name:
+        raise ValueError(f"{path} calibrates {body.get('model')!r}, not {model_name!r}")
+    return {k: {f: float(x) for f, x in v.items()} for k, v in body["signals"].items()}
+
+
+def null_quantile(queries: np.ndarray, items: np.ndarray, *, exclude: np.ndarray | None) -> float:
+    """The NULL_QUANTILE of cosines between query vectors and item vectors they do not belong
+    to (``exclude[i, j]`` true where query i belongs to item j): how high chance alone goes."""
+    scores = np.asarray(queries, np.float32) @ np.asarray(items, np.float32).T
+    if exclude is not None:
+        scores = scores[~exclude]
+    scores = scores[np.isfinite(scores)]
+    return float(np.quantile(scores, NULL_QUANTILE)) if scores.size else 0.0
+
+
+def shifted_calibration(
+    base: Mapping[str, Mapping[str, float]],
+    base_null: Mapping[str, float],
+    new_null: Mapping[str, float],
+) -> CalibrationData:
+    """A new model's calibration from the base model's: each dense signal's floor and ceiling
+    move by how much its chance level (``null_quantile`` on the same library) moved, so the
+    floor keeps the same margin above chance in the new space. Signals without a null level
+    (lexical: its scores do not depend on the model) keep the base's."""
+    out: CalibrationData = {}
+    for signal, cal in base.items():
+        shift = new_null[signal] - base_null[signal] if signal in new_null else 0.0
+        floor = min(0.95, float(cal["floor"]) + shift)
+        ceiling = max(floor + 0.05, min(1.0, float(cal["ceiling"]) + shift))
+        out[signal] = {"weight": float(cal["weight"]), "floor": floor, "ceiling": ceiling}
+    return out

@@ -1,0 +1,50 @@
+"""The embedded mode's in-process segment index, kept fresh from the catalog."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from sqlalchemy import func, select
+
+from core.db import session_scope
+from core.models import Video, VideoStatus
+from core.settings import Settings
+from core.vectors import VectorStore, open_vector_store, sync_from_catalog
+
+
+class LiveIndex:
+    """The embedded mode's in-memory index, re-synced from the catalog whenever it changed.
+
+    The check is one aggregate query; the sync itself only touches videos whose revision moved.
+    With a Qdrant server the workers keep the index current, so nothing is checked here.
+    """
+
+    def __init__(
+        self, settings: Settings, store: VectorStore | None = None, *, sync: bool = True
+    ) -> None:
+        self.settings = settings
+        self.store = store or open_vector_store(settings)
+        self.sync = sync  # False: the caller fills the index itself (benchmarks)
+        self._signature: tuple[Any, ...] | None = None
+        self._lock = threading.Lock()
+
+    def ensure_fresh(self) -> None:
+        if self.settings.qdrant_url or not self.sync:
+            return
+        with session_scope(self.settings) as session:
+            signature = tuple(
+                session.execute(
+                    select(
+                        func.count(Video.id),
+                        func.coalesce(func.sum(Video.revision), 0),
+                        func.max(Video.indexed_at),
+                    ).where(Video.status == VideoStatus.READY)
+                ).one()
+            )
+            if signature == self._signature:
+                return
+            with self._lock:
+                if signature != self._signature:
+                    sync_from_catalog(self.store, session)
+                    self._signature = signature

@@ -1,0 +1,26 @@
+"""Search as every front end uses it: one ``SearchService`` per process for the active model,
+and the moments of a video that match a query (for focused summaries)."""
+
+from __future__ import annotations
+
+from core.settings import Settings
+from model_lifecycle.active import load_embedder
+from search.service import SearchService
+from search.types import MAX_LIMIT
+from videobert.embedder import Embedder
+
+
+def build_search_service(settings: Settings, embedder: Embedder | None = None) -> SearchService:
+    """A search service over the catalog's index, embedding queries with the active model
+    (weights load at the first query, once per process)."""
+    return SearchService(settings, embedder or load_embedder(settings))
+
+
+def matching_moments(service: SearchService, video_id: str, query: str) -> list[int]:
+    """The segments of ``video_id`` that a search for ``query`` returns, best first."""
+    return [
+        m.segment
+        for r in service.search(query, limit=MAX_LIMIT).results
+        if r.video_id == video_id
+        for m in r.moments
+    ]

@@ -1,0 +1,84 @@
+"""The Celery front end of the served mode: thin tasks that take ids and call the use cases,
+registered on the app of core/queue.py. ``vidsearch worker`` imports this module and runs it."""
+
+from __future__ import annotations
+
+import logging
+
+from celery.signals import worker_process_init
+from sqlalchemy.exc import OperationalError
+
+from core.errors import TransientError
+from core.queue import INGEST_TASK, REEMBED_TASK, SUMMARY_TASK, celery_app, send
+from core.settings import get_settings
+from core.vectors import VectorStore, open_vector_store
+from indexer.pipeline import load_models
+from model_lifecycle.active import reconcile_active_file
+from model_lifecycle.reembed import Status, reembed_video, try_swap
+from services.ingest import ingest_job, job_view
+from services.summaries import summary_of
+
+log = logging.getLogger(__name__)
+app = celery_app()
+RETRY = {
+    "autoretry_for": (TransientError,),
+    "retry_backoff": 2,
+    "retry_backoff_max": 120,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+_store: VectorStore | None = None
+
+
+def shared_store() -> VectorStore | None:
+    """Workers keep a Qdrant server in sync; the embedded index lives in each reader instead."""
+    global _store
+    settings = get_settings()
+    if settings.qdrant_url is None:
+        return None
+    if _store is None:
+        _store = open_vector_store(settings)
+    return _store
+
+
+@worker_process_init.connect
+def _load_models_once(**_kwargs: object) -> None:
+    # Each worker process loads its models once, before the first task, not per request.
+    settings = get_settings()
+    try:
+        reconcile_active_file(settings)  # a swap this machine's file never heard of
+    except Exception as exc:  # noqa: BLE001 - the catalog may be down at start; tasks retry
+        log.warning("could not check the active model: %s", exc)
+    load_models(settings).embedder.embed_text(["warm up"])
+
+
+@app.task(name=INGEST_TASK, **RETRY)
+def ingest_video(job_id: int) -> str:
+    settings = get_settings()
+    # The summary is its own task: a summary that fails must not fail (or redo) the ingest.
+    status = ingest_job(settings, job_id, store=shared_store(), summarize=False)
+    if status == "succeeded" and settings.summaries_at_index:
+        video_id = job_view(settings, job_id)["video_id"]
+        if video_id:
+            send(SUMMARY_TASK, video_id)
+    return status
+
+
+@app.task(name=SUMMARY_TASK, autoretry_for=(TransientError,), retry_backoff=2, max_retries=5)
+def summarize_video(video_id: str) -> str:
+    return summary_of(get_settings(), video_id).method
+
+
+@app.task(name=REEMBED_TASK, **RETRY)
+def reembed_one(video_id: str, space: str) -> str:
+    """One video's vectors in the pending space ``space``; the task that completes the library
+    swaps the space in. Idempotent: a redelivered or stale task finds nothing to do."""
+    settings = get_settings()
+    try:
+        status = reembed_video(settings, video_id, space=space)
+        if status != Status.STALE and try_swap(settings, store=shared_store()).swapped:
+            log.info("video %s completed space %s: swapped in", video_id, space)
+    except (OperationalError, ConnectionError, TimeoutError) as exc:
+        raise TransientError(f"re-embed of {video_id}: {exc}") from exc
+    return status

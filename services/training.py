@@ -1,0 +1,153 @@
+"""Training VideoBERT on the library and moving search to it: train → begin the transition →
+re-embed every ready video (in this process, or one Celery task per video) → swap the new
+vectors in. Every step is idempotent, so running it again after a crash carries on."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from core.db import session_scope
+from core.queue import REEMBED_TASK, send
+from core.settings import Settings
+from core.vectors import VectorStore, open_vector_store
+from model_lifecycle.active import reconcile_active_file, relative_to_home
+from model_lifecycle.reembed import SwapResult, reembed_library, try_swap
+from model_lifecycle.spaces import (
+    ModelRef,
+    active_space,
+    begin_transition,
+    pending_space,
+    progress_of,
+    videos_missing_space,
+)
+from model_lifecycle.train import NothingToTrain, train_library
+from videobert.checkpoint import checkpoint_name
+
+StepProgress = Callable[[int, int, dict[str, float]], None]  # (step, steps, losses)
+VideoProgress = Callable[[int, int], None]  # (videos done, videos in all)
+
+
+class CannotTrain(ValueError):
+    """Training is not possible with these settings or this library (the message says why)."""
+
+
+def queue_reembeds(settings: Settings) -> list[str]:
+    """Served mode: one re-embed task per ready video missing from the pending space; the last
+    one to finish swaps. Returns the queued video ids."""
+    pending = pending_space(settings)
+    if pending is None:
+        return []
+    with session_scope(settings) as session:
+        todo = videos_missing_space(session=session, name=pending.name)
+    for video_id in todo:
+        send(REEMBED_TASK, video_id, pending.name)
+    return todo
+
+
+def _shared_store(settings: Settings) -> VectorStore | None:
+    # A Qdrant server is re-synced after the swap; in-process indexes re-sync themselves.
+    return open_vector_store(settings) if settings.qdrant_url else None
+
+
+def train_and_swap(
+    settings: Settings,
+    *,
+    epochs: float | None = None,
+    steps: int | None = None,
+    device: str | None = None,
+    reembed_only: bool = False,
+    wait: bool = False,
+    timeout: float | None = None,
+    on_step: StepProgress | None = None,
+    on_video: VideoProgress | None = None,
+) -> dict[str, Any]:
+    """Train (unless ``reembed_only``), then move the library into the new model's space.
+
+    Returns a report: the checkpoint and its losses, and whether search now uses the new model
+    (``swapped``), or what is still ``pending``. In served mode the re-embeds are queued and,
+    with ``wait``, followed until the swap (or ``timeout``). Raises CannotTrain.
+    """
+    if settings.embedder != "videobert":
+        raise CannotTrain(
+            "VIDSEARCH_EMBEDDER=bridge makes every vector without VideoBERT; "
+            "set VIDSEARCH_EMBEDDER=videobert to train and use it"
+        )
+    reconcile_active_file(settings)
+    report: dict[str, Any] = {}
+    if not reembed_only:
+        try:
+            outcome = train_library(
+                settings, epochs=epochs, steps=steps, device=device, progress=on_step
+            )
+        except NothingToTrain as exc:
+            raise CannotTrain(str(exc)) from exc
+        ref = ModelRef(
+            name=checkpoint_name(outcome.checkpoint),
+            checkpoint=relative_to_home(settings.home, outcome.checkpoint),
+        )
+        report.update(
+            checkpoint=str(outcome.checkpoint),
+            model=ref.name,
+            steps=outcome.steps,
+            trained_steps=outcome.trained_steps,
+            examples=outcome.examples,
+            visual_words=outcome.visual_words,
+            losses={k: round(v, 4) for k, v in outcome.losses.items()},
+        )
+        active = active_space(settings)
+        if active is not None and active.name == ref.name:
+            return report | {
+                "swapped": False,
+                "active": ref.name,
+                "note": "this model is already active",
+            }
+        pending = pending_space(settings)
+        if pending is None or pending.name != ref.name:
+            begin_transition(settings, ref)
+    pending = pending_space(settings)
+    if pending is None:
+        active = active_space(settings)
+        return report | {
+            "swapped": False,
+            "active": active.name if active else None,
+            "note": "nothing pending",
+        }
+
+    store = _shared_store(settings)
+    if settings.embedded_tasks:
+        reembed_library(settings, progress=on_video, store=store)
+    else:
+        report["queued"] = len(queue_reembeds(settings))
+        _follow_swap(settings, pending, store, wait=wait, timeout=timeout, on_video=on_video)
+    active = active_space(settings)
+    swapped = active is not None and active.name == pending.name
+    report.update(swapped=swapped, active=active.name if active else None)
+    report["pending"] = None if swapped else pending.name
+    if not swapped and not settings.embedded_tasks and not wait:
+        report["note"] = "re-embed jobs queued; search moves to the new model when they finish"
+    return report
+
+
+def _follow_swap(
+    settings: Settings,
+    pending: ModelRef,
+    store: VectorStore | None,
+    *,
+    wait: bool,
+    timeout: float | None,
+    on_video: VideoProgress | None,
+) -> SwapResult:
+    swap = try_swap(settings, store=store)  # nothing left to queue: swap here
+    deadline = time.monotonic() + timeout if timeout else None
+    while wait and not swap.swapped and swap.active != pending.name:
+        if on_video:
+            on_video(*progress_of(settings, pending.name))
+        if pending_space(settings) != pending:
+            break  # another model became pending, or the swap happened
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+        swap = try_swap(settings, store=store)
+    return swap

@@ -1,0 +1,60 @@
+"""The ``vidsearch`` command line: one module per group of commands, each parsing its arguments,
+calling the use case in services/ and printing. Command names and JSON shapes are a contract:
+keep them. Heavy libraries are imported inside the commands that need them, so ``--help`` and
+the listings answer at once."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from core.settings import Settings, SettingsError, get_settings
+from ui.cli import ingest, library, search, serve, train
+from ui.cli.output import fail
+
+RESERVED = {
+    "event": "record a watch event",
+    "recommend": "recommendations for a user",
+    "ui": "the Streamlit web UI",
+}
+
+
+def cmd_reserved(args: argparse.Namespace, settings: Settings) -> int:
+    return fail(args.command, f"{RESERVED[args.command]} is not built yet", code=3)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="vidsearch", description="Self-hosted video search and recommendations."
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    ingest.add_parser(sub)
+    library.add_parsers(sub)
+    search.add_parsers(sub)
+    serve.add_parsers(sub)
+    train.add_parser(sub)
+    for name, what in RESERVED.items():
+        s = sub.add_parser(name, help=f"{what} (not built yet)")
+        s.add_argument("rest", nargs=argparse.REMAINDER)
+        s.set_defaults(func=cmd_reserved)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        print(f"vidsearch: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return int(args.func(args, settings))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

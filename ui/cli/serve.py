@@ -1,0 +1,55 @@
+"""``vidsearch api`` and ``vidsearch worker``: the long-running processes of the served stack."""
+
+from __future__ import annotations
+
+import argparse
+
+from core.settings import Settings
+from ui.cli.output import fail
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    s = sub.add_parser("worker", help="run a Celery worker (served mode)")
+    s.add_argument("--concurrency", type=int, default=None)
+    s.add_argument("--loglevel", default="INFO")
+    s.add_argument("--hostname", default=None)
+    s.set_defaults(func=cmd_worker)
+
+    s = sub.add_parser("api", help="serve the HTTP API")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.set_defaults(func=cmd_api)
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.embedded_tasks:
+        return fail(
+            "worker",
+            "set VIDSEARCH_BROKER_URL (e.g. redis://127.0.0.1:6379/0) to run a worker",
+        )
+    from services.tasks import app  # registers the tasks on the app it runs
+
+    argv = [
+        "worker",
+        "--loglevel",
+        args.loglevel,
+        "--queues",
+        settings.queue,
+        "--concurrency",
+        str(args.concurrency or settings.worker_concurrency),
+        "--pool",
+        "prefork",
+    ]
+    if args.hostname:
+        argv += ["--hostname", args.hostname]
+    app.worker_main(argv)
+    return 0
+
+
+def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
