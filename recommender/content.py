@@ -1,0 +1,113 @@
+"""Content-based scores: how close each video's vector is to what the user liked, and how far from what they turned away from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+
+class ContentSearch(Protocol):
+    """The seam for the content signal: weighted positive and negative video vectors in, the
+    `limit` best videos out as {video id: score}. The embedded default scans a matrix
+    (MatrixSearch); a Qdrant server can answer the same with its recommend query (strategy
+    `best_score`, grouped by video id) without this module knowing."""
+
+    def __call__(
+        self,
+        positive: np.ndarray,  # (p, dim)
+        positive_weights: np.ndarray,  # (p,) > 0
+        negative: np.ndarray,  # (q, dim)
+        negative_weights: np.ndarray,  # (q,) > 0: how strongly to move away
+        limit: int,
+    ) -> dict[str, float]: ...
+
+
+def center_and_normalize(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows minus the library's mean vector, scaled to unit length; and that mean.
+
+    Embedding spaces are anisotropic (any two videos have a high cosine), so raw cosines barely
+    separate a cooking video from a lecture. Measured against the library's average video they do.
+    """
+    matrix = np.asarray(matrix, dtype=np.float32)  # (videos, dim)
+    if matrix.shape[0] == 0:
+        return matrix, np.zeros(matrix.shape[1], np.float32)
+    mean = matrix.mean(axis=0)
+    centered = matrix - mean
+    norms = np.linalg.norm(centered, axis=1, keepdims=True)
+    # A library of one (or of identical videos) has nothing to tell apart: zero rows, zero scores.
+    centered = np.divide(centered, norms, out=np.zeros_like(centered), where=norms > 1e-12)
+    return centered, mean
+
+
+def weighted_mean(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray | None:
+    """Σ w·v / Σ w, or None when there is nothing to average."""
+    weights = np.asarray(weights, dtype=np.float32)
+    if len(weights) == 0 or float(weights.sum()) <= 0:
+        return None
+    return (weights @ np.asarray(vectors, dtype=np.float32)) / float(weights.sum())
+
+
+def content_scores(
+    matrix: np.ndarray,
+    positive: np.ndarray,
+    positive_weights: np.ndarray,
+    negative: np.ndarray,
+    negative_weights: np.ndarray,
+    *,
+    negative_weight: float,
+) -> np.ndarray:
+    """Per row of `matrix` (unit vectors): the weighted mean cosine to the positives minus
+    `negative_weight` times the weighted mean cosine to the negatives (Rocchio). Linear, so it
+    is one matrix-vector product however long the history. No positives and no negatives: zeros."""
+    toward = weighted_mean(positive, positive_weights)
+    away = weighted_mean(negative, negative_weights)
+    profile = np.zeros(matrix.shape[1], np.float32)
+    if toward is not None:
+        profile += toward
+    if away is not None:
+        profile -= negative_weight * away
+    return matrix @ profile
+
+
+def best_match(
+    candidates: np.ndarray, positive: np.ndarray, positive_weights: np.ndarray
+) -> np.ndarray:
+    """For each candidate vector, the index of the positive that pulls it up most (weight x
+    cosine): the video a reason names. -1 where there are no positives."""
+    if len(positive) == 0:
+        return np.full(len(candidates), -1, dtype=np.int64)
+    pull = (candidates @ np.asarray(positive).T) * np.asarray(positive_weights)[None, :]
+    return np.argmax(pull, axis=1)
+
+
+class MatrixSearch:
+    """ContentSearch over the in-memory matrix of the embedded default."""
+
+    def __init__(self, matrix: np.ndarray, ids: Sequence[str], *, negative_weight: float) -> None:
+        self.matrix = matrix
+        self.ids = list(ids)
+        self.negative_weight = negative_weight
+
+    def __call__(
+        self,
+        positive: np.ndarray,
+        positive_weights: np.ndarray,
+        negative: np.ndarray,
+        negative_weights: np.ndarray,
+        limit: int,
+    ) -> dict[str, float]:
+        if len(self.ids) == 0 or (len(positive) == 0 and len(negative) == 0):
+            return {}
+        scores = content_scores(
+            self.matrix,
+            positive,
+            positive_weights,
+            negative,
+            negative_weights,
+            negative_weight=self.negative_weight,
+        )
+        limit = min(limit, len(scores))
+        top = np.argpartition(-scores, limit - 1)[:limit]
+        return {self.ids[i]: float(scores[i]) for i in top}
