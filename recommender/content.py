@@ -24,21 +24,15 @@ class ContentSearch(Protocol):
     ) -> dict[str, float]: ...
 
 
-def center_and_normalize(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows minus the library's mean vector, scaled to unit length; and that mean.
+def normalize_rows(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero), so a dot product is a cosine: the
+    score Qdrant gives in served mode too, so both modes rank alike.
 
-    Embedding spaces are anisotropic (any two videos have a high cosine), so raw cosines barely
-    separate a cooking video from a lecture. Measured against the library's average video they do.
-    """
+    Not centred on the library's mean: measured on a library crowded by one topic, centring
+    turns that topic's mean into the origin and makes videos half in it look opposed to it."""
     matrix = np.asarray(matrix, dtype=np.float32)  # (videos, dim)
-    if matrix.shape[0] == 0:
-        return matrix, np.zeros(matrix.shape[1], np.float32)
-    mean = matrix.mean(axis=0)
-    centered = matrix - mean
-    norms = np.linalg.norm(centered, axis=1, keepdims=True)
-    # A library of one (or of identical videos) has nothing to tell apart: zero rows, zero scores.
-    centered = np.divide(centered, norms, out=np.zeros_like(centered), where=norms > 1e-12)
-    return centered, mean
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 1e-12)
 
 
 def weighted_mean(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray | None:

@@ -23,7 +23,7 @@ class RankWeights:
     popularity: float = 0.15
     recency: float = 0.1
     negative: float = 0.5  # content: how far to move away from skipped and disliked videos
-    mmr_trade_off: float = 0.8  # 1: relevance only; lower: more variety in the top
+    mmr_trade_off: float = 0.7  # 1: relevance only; lower: more variety in the top
     pool: int = 50  # MMR chooses among this many best (at least 3x the limit)
     content_candidates: int = 500  # the content signal's top videos (the rest score 0)
     new_half_life_days: float = 7.0

@@ -6,8 +6,8 @@ import pytest
 from recommender.content import (
     MatrixSearch,
     best_match,
-    center_and_normalize,
     content_scores,
+    normalize_rows,
     weighted_mean,
 )
 
@@ -16,23 +16,10 @@ EMPTY = np.zeros((0, 4), np.float32)
 NONE = np.zeros(0, np.float32)
 
 
-def test_centring_separates_videos_that_all_look_alike_in_the_raw_space():
-    rng = np.random.default_rng(0)
-    common = np.ones(16, np.float32) * 3.0  # what every video shares
-    raw = common + 0.2 * rng.normal(size=(6, 16)).astype(np.float32)
-    raw_unit = raw / np.linalg.norm(raw, axis=1, keepdims=True)
-    centred, mean = center_and_normalize(raw)
-    assert (raw_unit @ raw_unit.T)[0, 1:].min() > 0.95
-    assert np.abs((centred @ centred.T)[0, 1:]).max() < 0.8
-    assert np.allclose(np.linalg.norm(centred, axis=1), 1.0, atol=1e-5)
-    assert np.allclose(mean, raw.mean(axis=0))
-
-
-def test_centring_an_empty_or_single_video_library_gives_zero_rows_not_nan():
-    empty, mean = center_and_normalize(np.zeros((0, 3)))
-    assert empty.shape == (0, 3) and mean.shape == (3,)
-    one, _ = center_and_normalize(np.ones((1, 3)))
-    assert np.array_equal(one, np.zeros((1, 3)))
+def test_rows_become_unit_vectors_and_a_zero_row_stays_zero_not_nan():
+    got = normalize_rows(np.array([[3.0, 4.0], [0.0, 0.0]]))
+    assert np.allclose(got, [[0.6, 0.8], [0.0, 0.0]])
+    assert normalize_rows(np.zeros((0, 3))).shape == (0, 3)
 
 
 def test_weighted_mean_of_nothing_is_none():
