@@ -420,10 +420,10 @@ def continue_summary(item: InProgress) -> dict[str, Any]:
 # --- across users: what the co-watch model and popularity read ----------------------------------
 
 
-def events_signature(*, session: Session) -> tuple[int, int]:
-    """(number of events, newest event id): changes whenever an event is stored or deleted."""
-    count, newest = session.execute(select(func.count(Event.id), func.max(Event.id))).one()
-    return int(count or 0), int(newest or 0)
+def newest_event_id(*, session: Session) -> int:
+    """The id of the newest event (0: none): moves whenever an event is stored. A primary-key
+    lookup, not a count: a count scans every event, 27 ms at 80k events on SQLite."""
+    return int(session.scalar(select(func.max(Event.id))) or 0)
 
 
 def engaged_pairs(*, session: Session, since: datetime | None = None) -> list[tuple[int, str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,17 +62,24 @@ def _epoch(ts: datetime | None) -> float:
 
 class VideoLibrary:
     """Per process: checks one aggregate of the catalog (ready videos, sum of revisions, newest
-    index time) before each use and re-reads only videos whose revision moved, so a new video
-    or a swap of embedding spaces shows up at the next call."""
+    index time) and re-reads only videos whose revision moved, so a new video or a swap of
+    embedding spaces shows up within `check_seconds`.
 
-    def __init__(self, settings: Settings) -> None:
+    The aggregate reads every ready video's row (16 ms at 10k videos on SQLite, a third of the
+    latency budget), so it runs at most once per `check_seconds`; 0 checks on every call."""
+
+    def __init__(self, settings: Settings, *, check_seconds: float = 1.0) -> None:
         self.settings = settings
+        self.check_seconds = check_seconds
+        self._checked_at = -float("inf")  # time.monotonic() of the last check
         self._vectors: dict[str, tuple[int, np.ndarray]] = {}  # id -> (revision, mean vector)
         self._snapshot = _empty(0)
         self._signature: tuple[Any, ...] | None = None
         self._lock = threading.Lock()
 
     def snapshot(self) -> Snapshot:
+        if time.monotonic() - self._checked_at < self.check_seconds:
+            return self._snapshot
         with session_scope(self.settings) as session:
             signature = tuple(
                 session.execute(
@@ -83,11 +91,13 @@ class VideoLibrary:
                 ).one()
             )
             if signature == self._signature:
+                self._checked_at = time.monotonic()
                 return self._snapshot
             with self._lock:
                 if signature != self._signature:
                     self._snapshot = self._refresh(session)
                     self._signature = signature
+                self._checked_at = time.monotonic()
             return self._snapshot
 
     def _refresh(self, session: Any) -> Snapshot:

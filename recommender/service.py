@@ -57,7 +57,7 @@ class _Social:
     popularity, both indexed by its rows."""
 
     library_version: int
-    events_signature: tuple[int, int]
+    newest_event: int  # core.users.newest_event_id when fitted
     fitted_at: float  # time.monotonic()
     similarity: sparse.csr_matrix
     popularity: np.ndarray
@@ -68,7 +68,9 @@ class Recommender:
 
     ``content_search`` replaces the in-memory content scan (served mode: Qdrant's recommend
     query); ``refresh_seconds`` bounds how often the co-watch model and popularity are refitted
-    while events keep arriving (a user's own history is read fresh on every call)."""
+    while events keep arriving (a user's own history is read fresh on every call). A refit
+    follows a new event or a change of the library: events that disappear with a deleted user
+    leave the model at the next of those."""
 
     def __init__(
         self,
@@ -96,10 +98,10 @@ class Recommender:
         return MatrixSearch(snap.matrix, snap.ids, negative_weight=self.weights.negative)
 
     def _social_for(self, snap: Snapshot, session: Any) -> _Social:
-        signature = repo.events_signature(session=session)
+        newest = repo.newest_event_id(session=session)
         current = self._social
         if current is not None and current.library_version == snap.version:
-            if current.events_signature == signature:
+            if current.newest_event == newest:
                 return current
             if time.monotonic() - current.fitted_at < self.refresh_seconds:
                 return current
@@ -108,7 +110,7 @@ class Recommender:
             if (
                 current is not None
                 and current.library_version == snap.version
-                and current.events_signature == signature
+                and current.newest_event == newest
             ):
                 return current
             since = self.clock() - timedelta(days=self.weights.popular_window_days)
@@ -118,7 +120,7 @@ class Recommender:
                 repo.engaged_pairs(session=session), snap.index, self.weights.co_watching
             )
             self._social = _Social(
-                snap.version, signature, time.monotonic(), similarity, popularity_scores(viewers)
+                snap.version, newest, time.monotonic(), similarity, popularity_scores(viewers)
             )
             return self._social
 

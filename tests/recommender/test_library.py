@@ -39,9 +39,19 @@ def test_only_ready_videos_with_vectors_of_the_librarys_size_are_in_the_matrix(s
 def test_the_snapshot_is_reused_until_the_catalog_changes(settings):
     add_topic_video(settings, "a", topic(0))
     add_topic_video(settings, "b", topic(1), seed=1)
-    library = VideoLibrary(settings)
+    library = VideoLibrary(settings, check_seconds=0)
     first = library.snapshot()
     assert library.snapshot() is first
     add_topic_video(settings, "c", topic(2), seed=2)
     second = library.snapshot()
     assert second.version == first.version + 1 and len(second.ids) == 3
+
+
+def test_the_catalog_is_checked_at_most_once_per_check_interval(settings):
+    add_topic_video(settings, "a", topic(0))
+    library = VideoLibrary(settings, check_seconds=3600)
+    first = library.snapshot()
+    add_topic_video(settings, "b", topic(1), seed=1)
+    assert library.snapshot() is first
+    library.check_seconds = 0
+    assert len(library.snapshot().ids) == 2

@@ -10,6 +10,7 @@ from core.db import session_scope
 from core.models import Video
 from core.settings import Settings
 from core.users import UnknownUser
+from recommender.library import VideoLibrary
 from recommender.rank import RankWeights
 from recommender.service import Recommender
 from tests.recommender.helpers import add_topic_video, topic
@@ -138,7 +139,7 @@ def test_a_video_started_and_not_finished_is_in_continue_watching_not_in_recomme
 def test_a_video_indexed_after_the_first_call_is_recommended_by_the_next(catalog):
     add_topic_video(catalog, "cooking 0", topic(COOKING))
     ana = _user(catalog, "ana")
-    rec = Recommender(catalog)
+    rec = Recommender(catalog, library=VideoLibrary(catalog, check_seconds=0))
     assert len(rec.recommend(user_id=ana)) == 1
     later = add_topic_video(catalog, "cooking 1", topic(COOKING), seed=1, days_old=0)
     assert later in {r.video_id for r in rec.recommend(user_id=ana)}
@@ -148,7 +149,7 @@ def test_new_vectors_for_a_video_move_its_recommendations(catalog):
     v = _library(catalog)
     ana = _user(catalog, "ana")
     _watch(catalog, ana, v["cooking 0"], "completed")
-    rec = Recommender(catalog)
+    rec = Recommender(catalog, library=VideoLibrary(catalog, check_seconds=0))
     assert rec.recommend(user_id=ana, limit=1)[0].title.startswith("cooking")
     # Re-embedded (as after `vidsearch train`): sports 3 now looks like cooking, and the
     # other cooking videos like lectures.
