@@ -4,7 +4,8 @@ beside popularity and random baselines; then p50/p95 latency for users with 100 
 library of 10k videos on the embedded default (SQLite, in-process vectors). Prints figures; it
 does not pass or fail.
 
-    .venv/bin/python bench/recommend.py [--videos 2000] [--users 400] [--latency-videos 10000]
+    .venv/bin/python bench/recommend.py [--videos 2000] [--users 400] [--devset DIR]
+                                        [--latency-videos 10000] [--skip-devset]
 
 How the simulation works. Each topic is a random direction; a video belongs to one topic and its
 segments' vectors lie around that direction (two videos of a topic have a cosine of about 0.5,
@@ -15,6 +16,10 @@ watches, in time order over the last 90 days, videos of a liked topic (80%) or o
 liked) or abandoned part way; one of another topic is mostly skipped or disliked. Each user's
 last HOLD_OUT finished or liked videos are held out: their events are never written, for anyone,
 so neither co-watching nor popularity sees them. Hits are held-out videos in the top K.
+
+The same users are then simulated over the development set (bench/devset.py), indexed with the
+shipped models and labelled by what each video shows (DEVSET_TOPICS): there the content signal
+is the real embedder's, not a made-up direction.
 """
 
 from __future__ import annotations
@@ -58,9 +63,10 @@ class World:
     ids: list[str]
     topics: np.ndarray  # (videos,) topic label
     appeal: np.ndarray  # (videos,) how likely a video is picked within its topic
-    vectors: np.ndarray  # (videos, segments, dim)
+    vectors: np.ndarray | None  # (videos, segments, dim); None: already in the catalog
     indexed_days_ago: np.ndarray  # (videos,)
-    # per user: [(video row, kind, position, days ago)] in time order
+    durations: np.ndarray  # (videos,) seconds
+    # per user: [(video row, kind, position as a fraction of the video, days ago)], in time order
     histories: list[list[tuple[int, str, float | None, float]]] = field(default_factory=list)
     held_out: list[list[int]] = field(default_factory=list)
 
@@ -81,6 +87,7 @@ def make_library(n: int, n_topics: int, dim: int, rng: np.random.Generator) -> W
         appeal=rng.lognormal(mean=0.0, sigma=1.2, size=n),
         vectors=vectors.astype(np.float32),
         indexed_days_ago=rng.uniform(0, 365, size=n),
+        durations=np.full(n, SEGMENTS * SEGMENT_SECONDS),
     )
 
 
@@ -115,32 +122,32 @@ def simulate_users(
             p = world.appeal[pool] / world.appeal[pool].sum()
             video = int(rng.choice(pool, p=p))
             seen.add(video)
-            duration = SEGMENTS * SEGMENT_SECONDS
             events.append((video, "started", 0.0, days_ago))
             roll = rng.random()
             if topic in prefs:
                 if roll < 0.75:
-                    events.append((video, "completed", duration, days_ago))
+                    events.append((video, "completed", 1.0, days_ago))
                     positives.append(video)
                     if rng.random() < 0.3:
                         events.append((video, "liked", None, days_ago))
                 else:
-                    events.append((video, "progress", duration * rng.uniform(0.1, 0.8), days_ago))
+                    events.append((video, "progress", rng.uniform(0.1, 0.8), days_ago))
             elif roll < 0.6:
-                events.append((video, "skipped", duration * rng.uniform(0, 0.2), days_ago))
+                events.append((video, "skipped", rng.uniform(0, 0.2), days_ago))
             elif roll < 0.75:
                 events.append((video, "disliked", None, days_ago))
             else:
-                events.append((video, "completed", duration, days_ago))
+                events.append((video, "completed", 1.0, days_ago))
                 positives.append(video)
         held = positives[len(positives) - hold_out :] if 0 < hold_out < len(positives) else []
         world.held_out.append(held)
         world.histories.append([e for e in events if e[0] not in set(held)])
 
 
-def write_catalog(world: World, settings: Settings, now: datetime) -> list[int]:
-    """Videos, segments, users and their (training) events, in bulk; returns the user ids."""
+def write_videos(world: World, settings: Settings, now: datetime) -> None:
+    """The synthetic library's videos and segments, in bulk."""
     n = len(world.ids)
+    assert world.vectors is not None
     with session_scope(settings) as s:
         s.execute(
             insert(Video),
@@ -180,11 +187,16 @@ def write_catalog(world: World, settings: Settings, now: datetime) -> list[int]:
                     for k in range(SEGMENTS)
                 ],
             )
+
+
+def write_users(world: World, settings: Settings, now: datetime) -> list[int]:
+    """Users and their training events, in bulk; returns the user ids in world order."""
+    with session_scope(settings) as s:
         s.execute(
             insert(User),
             [{"name": f"user{u:05d}", "created_at": now} for u in range(len(world.histories))],
         )
-        user_ids = [u.id for u in s.query(User).order_by(User.id)]
+        user_ids = list(s.scalars(select(User.id).order_by(User.id)))
         rows = []
         for user_id, history in zip(user_ids, world.histories, strict=True):
             for order, (video, kind, position, days_ago) in enumerate(history):
@@ -193,7 +205,8 @@ def write_catalog(world: World, settings: Settings, now: datetime) -> list[int]:
                         "user_id": user_id,
                         "video_id": world.ids[video],
                         "kind": kind,
-                        "position": position,
+                        # Positions are fractions of the video until here.
+                        "position": None if position is None else position * world.durations[video],
                         # Events of one watch share a day; a few seconds apart keep them in order.
                         "created_at": now - timedelta(days=days_ago) + timedelta(seconds=order),
                     }
@@ -285,53 +298,110 @@ def evaluate(ranker: Ranker, settings: Settings, world: World, user_ids: Sequenc
     )
 
 
-def quality(args: argparse.Namespace) -> None:
+def compare(settings: Settings, world: World, user_ids: Sequence[int], seed: int) -> None:
+    """Every ranker on the same users, one table."""
+    library = VideoLibrary(settings)
+    base = RankWeights()
+    rankers: list[tuple[str, Ranker]] = [
+        ("ours", ours(settings, library, base)),
+        ("ours, no MMR", ours(settings, library, replace(base, mmr_trade_off=1.0))),
+        (
+            "content only",
+            ours(settings, library, replace(base, co_watch=0.0, popularity=0.0, recency=0.0)),
+        ),
+        (
+            "co-watch only",
+            ours(settings, library, replace(base, content=0.0, popularity=0.0, recency=0.0)),
+        ),
+        ("popularity", popularity_baseline(settings)),
+        ("random", random_baseline(settings, world.ids, seed)),
+    ]
+    print(
+        f"{'ranker':16} {'hit@5':>7} {'hit@10':>7} {'nDCG@10':>8} {'coverage':>9} "
+        f"{'seen in top 5':>14} {'ms/user':>8}"
+    )
+    results = {}
+    for name, ranker in rankers:
+        ranker(user_ids[0], 10)  # fit caches outside the timing
+        r = evaluate(ranker, settings, world, user_ids)
+        results[name] = r
+        print(
+            f"{name:16} {r.hit5:7.3f} {r.hit10:7.3f} {r.ndcg10:8.3f} {r.coverage:9.3f} "
+            f"{r.seen_in_top5:14d} {r.ms_per_user:8.1f}"
+        )
+    ratio = results["ours"].hit5 / max(results["popularity"].hit5, 1e-9)
+    print(f"hit-rate@5, ours / popularity: {ratio:.1f}x")
+
+
+def synthetic_quality(args: argparse.Namespace) -> None:
     rng = np.random.default_rng(args.seed)
     world = make_library(args.videos, args.topics, args.dim, rng)
     simulate_users(world, args.users, rng)
-    evaluated = sum(1 for h in world.held_out if h)
-    events = sum(len(h) for h in world.histories)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(home=Path(tmp))
-        user_ids = write_catalog(world, settings, utcnow())
-        library = VideoLibrary(settings)
+        now = utcnow()
+        write_videos(world, settings, now)
+        user_ids = write_users(world, settings, now)
+        print(
+            f"synthetic library: {args.videos} videos in {args.topics} topics, dim {args.dim}; "
+            f"{args.users} users, {sum(len(h) for h in world.histories)} training events; "
+            f"{sum(1 for h in world.held_out if h)} users with {HOLD_OUT} held-out videos each"
+        )
+        compare(settings, world, user_ids, args.seed)
+
+
+# The development set's videos by what they show (the recommender reads video vectors, so a
+# narrated video goes by its picture, not its words).
+DEVSET_TOPICS = {
+    "animals": ["cat", "butterfly", "mandrill", "animals", "bunny"],
+    "space": ["rocket", "astronaut", "galaxies"],
+    "food": ["espresso", "citrus", "orange", "table"],
+    "city": ["aerial", "town", "city", "bikes", "pedestrians", "grandmother"],
+    "people": ["hopper", "cameraman", "football", "carphone"],
+    "things": ["cards", "coins", "dentist", "sales", "pancakes", "train", "tomatoes"],
+    "art and plants": ["starry_night", "graffiti", "aloe", "tree"],
+}
+DEVSET_HOLD_OUT = 2
+
+
+def devset_quality(args: argparse.Namespace) -> None:
+    """The same comparison over the development set indexed with the real models: do the
+    shipped embedder's video vectors carry what people's tastes follow?"""
+    from bench.search import index_devset
+
+    topic_of = {key: t for t, (_, keys) in enumerate(DEVSET_TOPICS.items()) for key in keys}
+    with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        library.snapshot()
-        print(
-            f"simulated library: {args.videos} videos in {args.topics} topics, dim {args.dim}; "
-            f"{args.users} users, {events} training events; {evaluated} users with "
-            f"{HOLD_OUT} held-out videos each (vectors read in {time.perf_counter() - t:.1f} s)"
-        )
-        base = RankWeights()
-        rankers: list[tuple[str, Ranker]] = [
-            ("ours", ours(settings, library, base)),
-            ("ours, no MMR", ours(settings, library, replace(base, mmr_trade_off=1.0))),
-            (
-                "content only",
-                ours(settings, library, replace(base, co_watch=0.0, popularity=0.0, recency=0.0)),
-            ),
-            (
-                "co-watch only",
-                ours(settings, library, replace(base, content=0.0, popularity=0.0, recency=0.0)),
-            ),
-            ("popularity", popularity_baseline(settings)),
-            ("random", random_baseline(settings, world.ids, args.seed)),
+        devset, settings = index_devset(args.devset, Path(tmp) / "home")
+        took = time.perf_counter() - t
+        with session_scope(settings) as s:
+            videos = list(s.scalars(select(Video).where(Video.status == VideoStatus.READY)))
+        by_file = {Path(v.source_path).name: v for v in videos}
+        labelled = [
+            (by_file[name], topic_of[entry.key])
+            for name, entry in devset.entries.items()
+            if name in by_file and entry.key in topic_of
         ]
-        print(
-            f"{'ranker':16} {'hit@5':>7} {'hit@10':>7} {'nDCG@10':>8} {'coverage':>9} "
-            f"{'seen in top 5':>14} {'ms/user':>8}"
+        unlabelled = sorted(e.key for n, e in devset.entries.items() if e.key not in topic_of)
+        rng = np.random.default_rng(args.seed + 2)
+        world = World(
+            ids=[v.id for v, _ in labelled],
+            topics=np.array([t for _, t in labelled]),
+            appeal=rng.lognormal(mean=0.0, sigma=1.2, size=len(labelled)),
+            vectors=None,
+            indexed_days_ago=np.zeros(len(labelled)),
+            durations=np.array([v.duration or 1.0 for v, _ in labelled]),
         )
-        results = {}
-        for name, ranker in rankers:
-            ranker(user_ids[0], 10)  # fit caches outside the timing
-            r = evaluate(ranker, settings, world, user_ids)
-            results[name] = r
-            print(
-                f"{name:16} {r.hit5:7.3f} {r.hit10:7.3f} {r.ndcg10:8.3f} {r.coverage:9.3f} "
-                f"{r.seen_in_top5:14d} {r.ms_per_user:8.1f}"
-            )
-        ratio = results["ours"].hit5 / max(results["popularity"].hit5, 1e-9)
-        print(f"hit-rate@5, ours / popularity: {ratio:.1f}x")
+        simulate_users(world, args.devset_users, rng, history=(6, 14), hold_out=DEVSET_HOLD_OUT)
+        user_ids = write_users(world, settings, utcnow())
+        print(
+            f"\ndevelopment set: {len(labelled)} videos in {len(DEVSET_TOPICS)} topics, indexed "
+            f"with the shipped models in {took:.0f} s"
+            + (f" (no topic for {', '.join(unlabelled)})" if unlabelled else "")
+            + f"; {args.devset_users} users, {sum(len(h) for h in world.histories)} training "
+            f"events; {sum(1 for h in world.held_out if h)} users with {DEVSET_HOLD_OUT} held out"
+        )
+        compare(settings, world, user_ids, args.seed)
 
 
 # --- latency -------------------------------------------------------------------------------------
@@ -350,11 +420,13 @@ def latency(args: argparse.Namespace) -> None:
         history = world.histories[-1]
         while len(history) < args.latency_events:  # top up with progress events
             video, _, _, days = history[-1]
-            history.append((video, "progress", 1.0, days))
+            history.append((video, "progress", 0.5, days))
         del history[args.latency_events :]
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(home=Path(tmp))
-        user_ids = write_catalog(world, settings, utcnow())
+        now = utcnow()
+        write_videos(world, settings, now)
+        user_ids = write_users(world, settings, now)
         rec = Recommender(settings)
         t = time.perf_counter()
         rec.library.snapshot()
@@ -398,11 +470,21 @@ def main() -> None:
     ap.add_argument("--latency-users", type=int, default=20)
     ap.add_argument("--latency-background", type=int, default=1000)
     ap.add_argument("--latency-calls", type=int, default=200)
+    ap.add_argument(
+        "--devset",
+        type=Path,
+        default=Path.home() / ".cache" / "vidsearch-devset",
+        help="where the development set is built (reused when built from the same spec)",
+    )
+    ap.add_argument("--devset-users", type=int, default=300)
     ap.add_argument("--skip-quality", action="store_true")
+    ap.add_argument("--skip-devset", action="store_true", help="no real-model run (minutes)")
     ap.add_argument("--skip-latency", action="store_true")
     args = ap.parse_args()
     if not args.skip_quality:
-        quality(args)
+        synthetic_quality(args)
+    if not args.skip_devset:
+        devset_quality(args)
     if not args.skip_latency:
         latency(args)
 

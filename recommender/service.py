@@ -18,10 +18,10 @@ from core.models import EventKind, utcnow
 from core.settings import Settings
 from recommender.collaborative import best_co_watched, co_watch_scores, item_item
 from recommender.content import ContentSearch, MatrixSearch, best_match
-from recommender.feedback import video_feedback
+from recommender.feedback import Feedback, video_feedback
 from recommender.library import Snapshot, VideoLibrary
 from recommender.popularity import popularity_scores, recency_scores
-from recommender.rank import Components, RankWeights, rank
+from recommender.rank import Components, Ranked, RankWeights, rank
 from recommender.reasons import ReasonKind, dominant, reason_text
 
 MAX_LIMIT = 100
@@ -141,17 +141,32 @@ class Recommender:
         if not snap.ids:
             return []
         now = self.clock()
-        w = self.weights
         feedback = {
             v: f
-            for v, f in video_feedback(events, snap.durations, now, w.feedback).items()
+            for v, f in video_feedback(events, snap.durations, now, self.weights.feedback).items()
             if v in snap.index
         }
         pos = np.array([snap.index[v] for v, f in feedback.items() if f.weight > 0], dtype=np.int64)
         pos_w = np.array([f.weight for f in feedback.values() if f.weight > 0], dtype=np.float32)
         neg = np.array([snap.index[v] for v, f in feedback.items() if f.weight < 0], dtype=np.int64)
         neg_w = np.array([-f.weight for f in feedback.values() if f.weight < 0], dtype=np.float32)
+        components = self._components(snap, social, now, pos, pos_w, neg, neg_w)
+        excluded = np.zeros(len(snap.ids), dtype=bool)
+        excluded[[snap.index[v] for v in touched if v in snap.index]] = True
+        ranked = rank(components, snap.matrix, excluded, limit, self.weights)
+        return self._explain(ranked, snap, social, feedback, pos, pos_w)
 
+    def _components(
+        self,
+        snap: Snapshot,
+        social: _Social,
+        now: datetime,
+        pos: np.ndarray,
+        pos_w: np.ndarray,
+        neg: np.ndarray,
+        neg_w: np.ndarray,
+    ) -> Components:
+        w = self.weights
         content = np.zeros(len(snap.ids), np.float32)
         hits = self._content_for(snap)(
             snap.matrix[pos], pos_w, snap.matrix[neg], neg_w, w.content_candidates
@@ -160,7 +175,7 @@ class Recommender:
             row = snap.index.get(video_id)
             if row is not None:
                 content[row] = score
-        components = Components(
+        return Components(
             content=content,
             co_watch=co_watch_scores(social.similarity, pos, pos_w),
             popularity=social.popularity,
@@ -170,33 +185,47 @@ class Recommender:
                 within_days=w.new_within_days,
             ),
         )
-        excluded = np.zeros(len(snap.ids), dtype=bool)
-        excluded[[snap.index[v] for v in touched if v in snap.index]] = True
-        ranked = rank(components, snap.matrix, excluded, limit, w)
 
+    def _explain(
+        self,
+        ranked: list[Ranked],
+        snap: Snapshot,
+        social: _Social,
+        feedback: dict[str, Feedback],
+        pos: np.ndarray,
+        pos_w: np.ndarray,
+    ) -> list[Recommendation]:
+        """Each result's reason: its largest contribution, naming the user's own video behind a
+        content or co-watch reason. A personal reason with no video to name (content pulled up
+        only by moving away from dislikes) gives way to the next largest."""
         rows = np.array([r.index for r in ranked], dtype=np.int64)
-        by_content = best_match(snap.matrix[rows], snap.matrix[pos], pos_w)
-        by_co_watch = best_co_watched(social.similarity, rows, pos, pos_w)
-        pos_ids = [snap.ids[i] for i in pos]
+        behind = {
+            ReasonKind.CONTENT: best_match(snap.matrix[rows], snap.matrix[pos], pos_w),
+            ReasonKind.CO_WATCH: best_co_watched(social.similarity, rows, pos, pos_w),
+        }
         out = []
-        for r, c_best, w_best in zip(ranked, by_content, by_co_watch, strict=True):
-            kind = dominant(r.contributions)
-            because = None
-            if kind == ReasonKind.CONTENT and c_best >= 0:
-                because = pos_ids[c_best]
-            elif kind == ReasonKind.CO_WATCH and w_best >= 0:
-                because = pos_ids[w_best]
-            if kind in (ReasonKind.CONTENT, ReasonKind.CO_WATCH) and because is None:
-                kind = ReasonKind.LIBRARY
-            title = snap.titles[snap.index[because]] if because else None
-            liked = because is not None and feedback[because].kind == EventKind.LIKED
+        for i, r in enumerate(ranked):
+            contributions = dict(r.contributions)
+            because: str | None = None
+            kind = dominant(contributions)
+            while kind in behind and because is None:
+                best = int(behind[kind][i])
+                if best >= 0:
+                    because = snap.ids[int(pos[best])]
+                else:
+                    contributions.pop(kind)
+                    kind = dominant(contributions)
             out.append(
                 Recommendation(
                     video_id=snap.ids[r.index],
                     path=snap.paths[r.index],
                     title=snap.titles[r.index],
                     score=r.score,
-                    reason=reason_text(kind, title=title, liked=liked),
+                    reason=reason_text(
+                        kind,
+                        title=snap.titles[snap.index[because]] if because else None,
+                        liked=because is not None and feedback[because].kind == EventKind.LIKED,
+                    ),
                     reason_kind=kind,
                     because_video_id=because,
                 )

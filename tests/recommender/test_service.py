@@ -224,3 +224,17 @@ def test_a_crowded_topic_does_not_fill_the_top_when_the_user_likes_two(settings)
     top = varied.recommend(user_id=ana, limit=3)
     assert top[0].title.startswith("c") and sports[1] in {r.video_id for r in top}
     assert next(r.reason for r in top if r.video_id == sports[1]) == "because you watched s0"
+
+
+def test_a_video_pulled_up_only_by_moving_away_from_a_dislike_gives_its_next_reason(catalog):
+    lecture = add_topic_video(catalog, "lecture", topic(LECTURES))
+    calm = add_topic_video(catalog, "calm", -topic(LECTURES), seed=1)  # the lecture's opposite
+    quiet = add_topic_video(catalog, "quiet", -topic(LECTURES), seed=2)
+    for n in range(3):
+        _watch(catalog, _user(catalog, f"viewer{n}"), calm, "completed")
+    ana = _user(catalog, "ana")
+    _watch(catalog, ana, lecture, "disliked")
+    got = {r.video_id: r for r in Recommender(catalog).recommend(user_id=ana)}
+    assert got[calm].reason == "popular in your library" and got[calm].because_video_id is None
+    assert got[quiet].reason == "in your library"
+    assert got[calm].score > 0.5 * 0.9  # the content signal did count, only it names nobody
