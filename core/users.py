@@ -20,7 +20,8 @@ from core.models import Event, EventKind, User, UserRole, Video, VideoStatus, ut
 # A token names its user, so checking it is one primary-key read and one constant-time
 # comparison of hashes (no lookup keyed by the secret itself).
 TOKEN_PREFIX = "vsu"
-_TOKEN_RE = re.compile(rf"^{TOKEN_PREFIX}_(\d{{1,18}})_([A-Za-z0-9_-]{{20,200}})$")
+_TOKEN_RE = re.compile(rf"^{TOKEN_PREFIX}_(\d{{1,10}})_([A-Za-z0-9_-]{{20,200}})$")
+_MAX_ID = 2**31 - 1  # users.id is a 32-bit integer; PostgreSQL refuses to even compare a bigger one
 # A player that stops this close to the end has finished: credits are rarely watched.
 FINISHED_FRACTION = 0.95
 # Aliases the command line offers: `--kind watched` is the start of a watch.
@@ -79,6 +80,9 @@ def check_name(name: str) -> str:
 
 
 def get_user(*, session: Session, user_id: int) -> User | None:
+    """The user, or None; also for an id no user can have (an API path holds any integer)."""
+    if isinstance(user_id, bool) or not isinstance(user_id, int) or not 0 < user_id <= _MAX_ID:
+        return None
     return session.get(User, user_id)
 
 
@@ -129,7 +133,7 @@ def ensure_user(*, session: Session, name: str) -> User:
 
 def issue_token(*, session: Session, user_id: int) -> str:
     """A new API token for the user; the previous one stops working."""
-    user = session.get(User, user_id)
+    user = get_user(session=session, user_id=user_id)
     if user is None:
         raise UnknownUser(f"user {user_id} does not exist")
     token = _new_token(user.id)
@@ -143,7 +147,7 @@ def verify_token(*, session: Session, token: str | None) -> User | None:
     match = _TOKEN_RE.match(token or "")
     if match is None:
         return None
-    user = session.get(User, int(match.group(1)))
+    user = get_user(session=session, user_id=int(match.group(1)))
     stored = user.token_hash if user is not None else None
     # Compare even when there is nothing to compare with, so a missing user takes as long.
     same = hmac.compare_digest(hash_token(token or ""), stored or "0" * 64)
@@ -256,7 +260,7 @@ def record_event(
     Raises UnknownUser, or EventError for an unknown kind, a missing, negative or non-finite
     position, one past the video's end, an unknown video or one that is not ready; nothing is
     written then. ``at`` backdates an event (imports, simulations); default: now."""
-    if session.get(User, user_id) is None:
+    if get_user(session=session, user_id=user_id) is None:
         raise UnknownUser(f"user {user_id} does not exist")
     kind = parse_kind(kind)
     position = _check_position(position, kind)

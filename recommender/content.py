@@ -13,8 +13,11 @@ from threadpoolctl import ThreadpoolController
 class ContentSearch(Protocol):
     """The seam for the content signal: weighted positive and negative video vectors in, the
     `limit` best videos out as {video id: score}. The embedded default scans a matrix
-    (MatrixSearch); a Qdrant server can answer the same with its recommend query (strategy
-    `best_score`, grouped by video id) without this module knowing."""
+    (MatrixSearch). A Qdrant server can answer it without the ranker knowing: the weighted
+    profile (see content_scores) as the vector of a query grouped by video id, scores times the
+    profile's norm to keep the scale; or Qdrant's recommend query (strategy average_vector)
+    where unweighted examples will do. Its points are segments, so a video scores its best
+    segment there, not its average."""
 
     def __call__(
         self,

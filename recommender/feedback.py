@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from core.models import EventKind
+from core.users import FINISHED_FRACTION
 
 SECONDS_PER_DAY = 86_400.0
 
@@ -37,7 +38,7 @@ class FeedbackWeights:
     skipped: float = -0.5
     disliked: float = -1.0
     half_life_days: float = 30.0  # an event this old counts half
-    finished_fraction: float = 0.95  # progress this far in counts as completed
+    finished_fraction: float = FINISHED_FRACTION  # progress this far in counts as completed
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,9 @@ def test_tokens_open_their_own_user_and_nothing_else(catalog):
     swapped = f"{users.TOKEN_PREFIX}_{ana}_{bob_token.split('_', 2)[2]}"
     with session_scope(catalog) as s:
         assert users.authorize(session=s, token=ana_token, user_id=ana).id == ana
-        for bad in (None, "", "Bearer x", forged, swapped, f"{users.TOKEN_PREFIX}_999_" + "a" * 40):
+        too_big = f"{users.TOKEN_PREFIX}_9999999999_" + "a" * 40  # past a 32-bit id
+        unknown = f"{users.TOKEN_PREFIX}_999_" + "a" * 40
+        for bad in (None, "", "Bearer x", forged, swapped, too_big, unknown):
             assert users.verify_token(session=s, token=bad) is None
             with pytest.raises(NotAuthorized):
                 users.authorize(session=s, token=bad, user_id=ana)
@@ -206,11 +208,14 @@ def test_a_bad_event_is_refused_with_a_reason_and_changes_nothing(catalog, kwarg
     assert _event_count(catalog) == 0
 
 
-def test_an_event_for_a_user_that_does_not_exist_is_refused(catalog):
+@pytest.mark.parametrize("user_id", [42, 0, -1, 2**40])
+def test_an_event_for_a_user_that_does_not_exist_is_refused(catalog, user_id):
     vid = add_ready_video(catalog, "a.mp4", ["x"])
-    with pytest.raises(UnknownUser, match="user 42"):
-        _event(catalog, 42, vid, "started")
+    with pytest.raises(UnknownUser, match=f"user {user_id} "):
+        _event(catalog, user_id, vid, "started")
     assert _event_count(catalog) == 0
+    with session_scope(catalog) as s:
+        assert users.get_user(session=s, user_id=user_id) is None
 
 
 def test_watched_is_the_command_lines_word_for_started_and_the_end_is_a_valid_position(catalog):
