@@ -166,26 +166,60 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class UserRole:
+    ADMIN = "admin"  # may ingest, delete and train as well
+    USER = "user"  # may search, watch and see its own history
+
+    ALL = (ADMIN, USER)
+
+
 class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(
+        String(16), default=UserRole.USER, server_default=UserRole.USER
+    )
+    # sha256 of the API token, hex; the token itself is shown once and never stored. NULL: no
+    # token issued yet (a user the local CLI created on first use), so no HTTP access.
+    token_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class EventKind:
+    STARTED = "started"
+    PROGRESS = "progress"  # position: seconds into the video
+    COMPLETED = "completed"
+    LIKED = "liked"
+    DISLIKED = "disliked"
+    SKIPPED = "skipped"
+
+    ALL = (STARTED, PROGRESS, COMPLETED, LIKED, DISLIKED, SKIPPED)
+    PLAYBACK = (STARTED, PROGRESS, COMPLETED)  # where the player is, as opposed to a verdict
 
 
 class Event(Base):
     """A watch event: started / progress / completed / liked / disliked / skipped."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_user_time", "user_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_events_user_time", "user_id", "created_at"),
+        # A client retrying an event sends the same id; NULLs never collide, so events without
+        # one are always stored. A unique index rather than a constraint: SQLite adds an index in
+        # place, while a constraint would copy the whole events table.
+        Index("uq_events_user_client_event", "user_id", "client_event_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     video_id: Mapped[str] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     position: Mapped[float | None] = mapped_column(Float)
+    client_event_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    video: Mapped[Video] = relationship()
 
 
 class Summary(Base):
