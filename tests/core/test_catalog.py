@@ -75,3 +75,26 @@ def test_migrations_run_again_as_a_no_op(settings):
 def test_sqlite_catalog_uses_wal_so_processes_can_share_it(settings):
     with get_engine(settings).connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_the_ready_signature_moves_with_every_change_a_vector_reader_must_see(settings):
+    from core.catalog import ready_signature
+
+    def signature():
+        with session_scope(settings) as s:
+            return ready_signature(session=s)
+
+    empty = signature()
+    assert (empty.videos, empty.revisions) == (0, 0)
+    vid = add_ready_video(settings, "a.mp4", ["hello"])
+    one = signature()
+    assert one.videos == 1 and one != empty
+    add_ready_video(settings, "b.mp4", ["x"], status="processing", seed=1)
+    assert signature() == one  # a video nobody may read yet changes nothing
+    with session_scope(settings) as s:
+        s.get(Video, vid).revision += 1  # re-ingested or swapped into a new embedding space
+    bumped = signature()
+    assert bumped.revisions == one.revisions + 1
+    with session_scope(settings) as s:
+        s.get(Video, vid).status = "failed"
+    assert signature().videos == 0
