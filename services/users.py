@@ -7,8 +7,8 @@ call does, so a refused event leaves no new user behind either.
 
 Errors are core.users' own, re-exported here for the front ends to map: UserError (a name or
 role that cannot be stored), UnknownUser (no such user, or one the caller may not see),
-NotAuthorized (no token or a bad one), EventError (a refused event, with its ``code``), and
-Forbidden (a good token whose user may not do this)."""
+UserExists (a UserError: the name is taken), NotAuthorized (no token or a bad one), EventError
+(a refused event, with its ``code``), and Forbidden (a good token whose user may not do this)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from core import users as repo
 from core.db import session_scope
 from core.models import User, UserRole
 from core.settings import Settings
-from core.users import EventError, NotAuthorized, UnknownUser, UserError
+from core.users import EventError, NotAuthorized, UnknownUser, UserError, UserExists
 
 __all__ = [
     "EventError",
@@ -28,6 +28,7 @@ __all__ = [
     "NotAuthorized",
     "UnknownUser",
     "UserError",
+    "UserExists",
     "add_user",
     "authenticate",
     "authorize",
