@@ -11,12 +11,14 @@ from model_lifecycle.active import load_embedder
 from search.service import SearchService
 from search.summary import Summaries
 from services.ingest import BackgroundIngest
+from services.recommendations import Recommender, recommender_for
 from services.search import build_search_service
 from services.summaries import summaries
 
 
 class Services:
-    """Models, the search service and the embedded ingest runner of one API process."""
+    """Models, the search service, the recommender and the embedded ingest runner of one API
+    process."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -24,12 +26,14 @@ class Services:
         self.search = build_search_service(settings, self.embedder)
         self.summaries: Summaries = summaries(settings, self.embedder)
         self.ingest = BackgroundIngest(settings)
+        self.recommender: Recommender = recommender_for(settings)
 
     def warm_up(self) -> None:
-        """Load the models and fill the index before the first request, not during it; in the
-        embedded mode, take up the jobs a stopped process left."""
+        """Load the models, fill the index and read the library's video vectors before the first
+        request, not during it; in the embedded mode, take up the jobs a stopped process left."""
         self.embedder.embed_text(["warm up"])
         self.search.live.ensure_fresh()
+        self.recommender.library.snapshot()
         if self.settings.embedded_tasks:
             self.ingest.resume()
 

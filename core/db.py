@@ -28,6 +28,15 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.close()
 
 
+def _begin_before_savepoint(conn, _name) -> None:  # type: ignore[no-untyped-def]
+    # pysqlite opens a transaction only before INSERT/UPDATE/DELETE, so a SAVEPOINT issued before
+    # any write would itself start the transaction, and releasing it would COMMIT: whatever the
+    # savepoint held would survive the session's rollback. Beginning first makes it nest.
+    dbapi_conn = conn.connection.dbapi_connection
+    if not dbapi_conn.in_transaction:
+        dbapi_conn.execute("BEGIN")
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -35,6 +44,7 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "savepoint", _begin_before_savepoint)
         return engine
     return create_engine(url, pool_pre_ping=True)
 

@@ -147,6 +147,20 @@ class Settings(BaseSettings):
     summary_sentences: int = Field(default=5, ge=1, le=50)
     summaries_at_index: bool = Field(default=True, description="Summarise each video after ingest.")
 
+    # --- recommendations ---------------------------------------------------------------------
+    recommend_refresh_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="Longest a process keeps its co-watch model and popularity while new events "
+        "arrive (a user's own history is read fresh every time); 0: refit at every new event.",
+    )
+    recommend_check_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="How often a process checks the catalog for new, changed or removed videos "
+        "before recommending; 0: at every call.",
+    )
+
     @field_validator(
         "database_url", "qdrant_url", "broker_url", "text_model", "whisper_model", mode="before"
     )

@@ -35,6 +35,10 @@ class UserError(ValueError):
     """A user name or role that cannot be stored; the message names the value and why."""
 
 
+class UserExists(UserError):
+    """The name is taken."""
+
+
 class UnknownUser(LookupError):
     """No such user, or one the caller may not see: the same answer, so ids reveal nothing."""
 
@@ -99,14 +103,14 @@ def _create_user(*, session: Session, name: str, role: str) -> User:
     if role not in UserRole.ALL:
         raise UserError(f"role {role!r} is not one of {', '.join(UserRole.ALL)}")
     if get_user_by_name(session=session, name=name) is not None:
-        raise UserError(f"user {name!r} already exists")
+        raise UserExists(f"user {name!r} already exists")
     user = User(name=name, role=role)
     try:
         with session.begin_nested():  # another process may have taken the name since the check
             session.add(user)
             session.flush()
     except IntegrityError:
-        raise UserError(f"user {name!r} already exists") from None
+        raise UserExists(f"user {name!r} already exists") from None
     return user
 
 
@@ -269,7 +273,9 @@ def record_event(
         earlier = _replayed(session, user_id, client_event_id, video_id, kind, position)
         if earlier is not None:
             return earlier, False
-    video = session.get(Video, video_id) if isinstance(video_id, str) else None
+    # An id no video can have is not looked up: PostgreSQL refuses a NUL byte outright.
+    plausible = isinstance(video_id, str) and 0 < len(video_id) <= 64 and _NAME_RE.match(video_id)
+    video = session.get(Video, video_id) if plausible else None
     if video is None:
         raise EventError("unknown_video", f"video {video_id!r} does not exist")
     if video.status != VideoStatus.READY:

@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.arrays import unpack_f32
+from core.catalog import ReadySignature, ready_signature
 from core.db import session_scope
 from core.models import Segment, Video, VideoStatus
 from core.settings import Settings
@@ -61,12 +62,12 @@ def _epoch(ts: datetime | None) -> float:
 
 
 class VideoLibrary:
-    """Per process: checks one aggregate of the catalog (ready videos, sum of revisions, newest
-    index time) and re-reads only videos whose revision moved, so a new video or a swap of
-    embedding spaces shows up within `check_seconds`.
+    """Per process: checks the catalog's ready signature (core.catalog.ready_signature: ready
+    videos, sum of revisions, newest index time) and re-reads only videos whose revision moved,
+    so a new video or a swap of embedding spaces shows up within `check_seconds`.
 
-    The aggregate reads every ready video's row (16 ms at 10k videos on SQLite, a third of the
-    latency budget), so it runs at most once per `check_seconds`; 0 checks on every call."""
+    The signature reads every ready video's row (16 ms at 10k videos on SQLite, a third of the
+    latency budget), so it is checked at most once per `check_seconds`; 0 checks on every call."""
 
     def __init__(self, settings: Settings, *, check_seconds: float = 1.0) -> None:
         self.settings = settings
@@ -74,22 +75,14 @@ class VideoLibrary:
         self._checked_at = -float("inf")  # time.monotonic() of the last check
         self._vectors: dict[str, tuple[int, np.ndarray]] = {}  # id -> (revision, mean vector)
         self._snapshot = _empty(0)
-        self._signature: tuple[Any, ...] | None = None
+        self._signature: ReadySignature | None = None
         self._lock = threading.Lock()
 
     def snapshot(self) -> Snapshot:
         if time.monotonic() - self._checked_at < self.check_seconds:
             return self._snapshot
         with session_scope(self.settings) as session:
-            signature = tuple(
-                session.execute(
-                    select(
-                        func.count(Video.id),
-                        func.coalesce(func.sum(Video.revision), 0),
-                        func.max(Video.indexed_at),
-                    ).where(Video.status == VideoStatus.READY)
-                ).one()
-            )
+            signature = ready_signature(session=session)
             if signature == self._signature:
                 self._checked_at = time.monotonic()
                 return self._snapshot

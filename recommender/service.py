@@ -28,6 +28,13 @@ MAX_LIMIT = 100
 HISTORY_READ = 500  # a user's latest events the ranker reads; older ones have decayed to nothing
 
 
+def check_limit(limit: int) -> int:
+    """A limit of results to return, or ValueError naming it (before anything is read or written)."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit {limit!r} must be between 1 and {MAX_LIMIT}")
+    return limit
+
+
 @dataclass(frozen=True)
 class Recommendation:
     video_id: str
@@ -70,7 +77,10 @@ class Recommender:
     query); ``refresh_seconds`` bounds how often the co-watch model and popularity are refitted
     while events keep arriving (a user's own history is read fresh on every call). A refit
     follows a new event or a change of the library: events that disappear with a deleted user
-    leave the model at the next of those."""
+    leave the model at the next of those. ``check_seconds`` is how often the library it makes
+    (when none is handed in) checks the catalog for changed videos. Both defaults are those of
+    VIDSEARCH_RECOMMEND_REFRESH_SECONDS and VIDSEARCH_RECOMMEND_CHECK_SECONDS, which
+    services.recommendations.recommender_for passes in."""
 
     def __init__(
         self,
@@ -80,11 +90,12 @@ class Recommender:
         library: VideoLibrary | None = None,
         content_search: Callable[[Snapshot], ContentSearch] | None = None,
         refresh_seconds: float = 60.0,
+        check_seconds: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.settings = settings
         self.weights = weights or RankWeights()
-        self.library = library or VideoLibrary(settings)
+        self.library = library or VideoLibrary(settings, check_seconds=check_seconds)
         self._content_search = content_search
         self.refresh_seconds = refresh_seconds
         self.clock = clock
@@ -129,8 +140,7 @@ class Recommender:
         """The user's next videos, best first, each with a reason. Never a video the user has any
         event for (finished, liked, disliked, skipped, or in progress: see continue_watching).
         Raises core.users.UnknownUser, or ValueError for a limit outside 1..MAX_LIMIT."""
-        if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-            raise ValueError(f"limit {limit!r} must be between 1 and {MAX_LIMIT}")
+        check_limit(limit)
         snap = self.library.snapshot()
         with session_scope(self.settings) as session:
             if repo.get_user(session=session, user_id=user_id) is None:
@@ -234,8 +244,7 @@ class Recommender:
 
     def continue_watching(self, *, user_id: int, limit: int = 20) -> list[repo.InProgress]:
         """Started and not finished, most recent first, with the position to resume from."""
-        if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-            raise ValueError(f"limit {limit!r} must be between 1 and {MAX_LIMIT}")
+        check_limit(limit)
         with session_scope(self.settings) as session:
             if repo.get_user(session=session, user_id=user_id) is None:
                 raise repo.UnknownUser(f"user {user_id} does not exist")

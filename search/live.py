@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
 
-from sqlalchemy import func, select
-
+from core.catalog import ReadySignature, ready_signature
 from core.db import session_scope
-from core.models import Video, VideoStatus
 from core.settings import Settings
 from core.vectors import VectorStore, open_vector_store, sync_from_catalog
 
@@ -26,22 +23,14 @@ class LiveIndex:
         self.settings = settings
         self.store = store or open_vector_store(settings)
         self.sync = sync  # False: the caller fills the index itself (benchmarks)
-        self._signature: tuple[Any, ...] | None = None
+        self._signature: ReadySignature | None = None
         self._lock = threading.Lock()
 
     def ensure_fresh(self) -> None:
         if self.settings.qdrant_url or not self.sync:
             return
         with session_scope(self.settings) as session:
-            signature = tuple(
-                session.execute(
-                    select(
-                        func.count(Video.id),
-                        func.coalesce(func.sum(Video.revision), 0),
-                        func.max(Video.indexed_at),
-                    ).where(Video.status == VideoStatus.READY)
-                ).one()
-            )
+            signature = ready_signature(session=session)
             if signature == self._signature:
                 return
             with self._lock:

@@ -94,6 +94,15 @@ def pg_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings whose catalog is SQLite or a fresh PostgreSQL database: a test taking it runs on
+    both backends."""
+    if request.param == "postgres":
+        return Settings(home=tmp_path / "home", database_url=request.getfixturevalue("pg_url"))
+    return Settings(home=tmp_path / "home")
+
+
 @pytest.fixture
 def redis_url() -> str:
     require_service("Redis", REDIS_HOST, REDIS_PORT)

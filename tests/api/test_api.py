@@ -215,7 +215,27 @@ def test_the_openapi_schema_lists_every_endpoint(api_env):
         "/ingest",
         "/jobs/{job_id}",
         "/health",
+        "/users",
+        "/events",
+        "/users/{user_id}/history",
+        "/users/{user_id}/recommendations",
+        "/users/{user_id}/continue",
     } <= paths
+
+
+def test_the_lifespan_makes_the_recommender_and_its_endpoints_need_a_token(api_env):
+    from services.users import add_user
+
+    client, settings, clip, _ = api_env
+    assert client.get("/users/1/recommendations").status_code == 401
+    ana = add_user(settings, "ana")
+    r = client.get(
+        f"/users/{ana['user_id']}/recommendations",
+        headers={"Authorization": f"Bearer {ana['token']}"},
+    )
+    assert r.status_code == 200
+    [only] = r.json()["results"]
+    assert only["path"] == str(clip) and only["reason"] == "new"
 
 
 def test_docs_work_offline_from_packaged_assets(api_env):

@@ -75,3 +75,42 @@ def test_migrations_run_again_as_a_no_op(settings):
 def test_sqlite_catalog_uses_wal_so_processes_can_share_it(settings):
     with get_engine(settings).connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_the_ready_signature_moves_with_every_change_a_vector_reader_must_see(settings):
+    from core.catalog import ready_signature
+
+    def signature():
+        with session_scope(settings) as s:
+            return ready_signature(session=s)
+
+    empty = signature()
+    assert (empty.videos, empty.revisions) == (0, 0)
+    vid = add_ready_video(settings, "a.mp4", ["hello"])
+    one = signature()
+    assert one.videos == 1 and one != empty
+    add_ready_video(settings, "b.mp4", ["x"], status="processing", seed=1)
+    assert signature() == one  # a video nobody may read yet changes nothing
+    with session_scope(settings) as s:
+        s.get(Video, vid).revision += 1  # re-ingested or swapped into a new embedding space
+    bumped = signature()
+    assert bumped.revisions == one.revisions + 1
+    with session_scope(settings) as s:
+        s.get(Video, vid).status = "failed"
+    assert signature().videos == 0
+
+
+def test_what_a_savepoint_held_is_rolled_back_with_its_session(catalog):
+    # On SQLite a SAVEPOINT before any write used to open the transaction itself, so releasing
+    # it committed: a user created on the way to a refused event outlived the rollback.
+    with pytest.raises(RuntimeError), session_scope(catalog) as s:
+        with s.begin_nested():
+            s.add(User(name="ana"))
+        assert s.query(User).count() == 1
+        raise RuntimeError("the rest of the use case failed")
+    with session_scope(catalog) as s:
+        assert s.query(User).count() == 0
+    with session_scope(catalog) as s, s.begin_nested():
+        s.add(User(name="bob"))
+    with session_scope(catalog) as s:
+        assert [u.name for u in s.query(User)] == ["bob"]

@@ -179,6 +179,8 @@ def test_a_retry_is_answered_even_after_its_video_stopped_being_ready(catalog):
 BAD_EVENTS = [
     # (what, kwargs, code, words the message must contain)
     ("unknown video", {"video_id": "0123456789abcdef"}, "unknown_video", "'0123456789abcdef'"),
+    ("a NUL in the video id", {"video_id": "ab\x00cd"}, "unknown_video", "'ab\\x00cd'"),
+    ("an endless video id", {"video_id": "f" * 5000}, "unknown_video", "does not exist"),
     ("unknown kind", {"kind": "rewound"}, "unknown_kind", "'rewound'"),
     ("negative position", {"kind": "progress", "position": -1.0}, "bad_position", "-1.0"),
     ("position past the end", {"kind": "progress", "position": 6.5}, "bad_position", "6.5 s"),

@@ -40,7 +40,7 @@ def test_doctor_names_an_unreachable_broker(tmp_path, monkeypatch):
 
 
 def test_reserved_commands_say_they_are_not_built_yet(cli, capsys):
-    code, _ = cli("recommend")
+    code, _ = cli("ui")
     assert code == 3
     assert "not built yet" in capsys.readouterr().err
 
