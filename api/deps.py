@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from core.settings import Settings
-from model_lifecycle.active import load_embedder
+from model_lifecycle.active import load_query_embedder
 from search.service import SearchService
 from search.summary import Summaries
 from services.ingest import BackgroundIngest
@@ -22,7 +22,7 @@ class Services:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.embedder = load_embedder(settings)
+        self.embedder = load_query_embedder(settings)
         self.search = build_search_service(settings, self.embedder)
         self.summaries: Summaries = summaries(settings, self.embedder)
         self.ingest = BackgroundIngest(settings)

@@ -15,6 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The newest migration: a catalog already there needs no Alembic at all (importing it and
+# reading every migration script costs a cold CLI call a few hundred milliseconds).
+# tests/core/test_catalog.py checks that it names Alembic's head.
+SCHEMA_HEAD = "0004"
 _schema_lock = threading.Lock()
 
 
@@ -85,10 +89,23 @@ def upgrade_schema(engine: Engine) -> None:
                     lock_file.close()
 
 
+def at_head(engine: Engine) -> bool:
+    """Whether the catalog's schema is the newest, by one query (False when it is not there)."""
+    try:
+        with engine.connect() as conn:
+            return bool(
+                conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                == SCHEMA_HEAD
+            )
+    except Exception:  # noqa: BLE001 - no table yet, or any other reason: let Alembic decide
+        return False
+
+
 @lru_cache(maxsize=8)
 def _engine_for(url: str) -> Engine:
     engine = make_engine(url)
-    upgrade_schema(engine)
+    if not at_head(engine):
+        upgrade_schema(engine)
     return engine
 
 

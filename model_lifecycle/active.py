@@ -1,10 +1,13 @@
-"""Which model query processes follow, and the embedder that follows it.
+"""Which model query processes follow, and the embedders that follow it.
 
 The catalog's ``embedding_spaces`` table is the authoritative record of the active model;
 ``VIDSEARCH_HOME/models/active.json`` is what readers follow (one ``stat`` per call), rewritten
-after every swap (model_lifecycle/reembed.py). ``load_embedder(settings)`` is how every process
-gets its embedder: the class-name bridge, or an ``ActiveEmbedder`` that moves to a newly
-swapped-in VideoBERT without a restart.
+after every swap (model_lifecycle/reembed.py). ``load_embedder(settings)`` is how a process that
+embeds videos gets its embedder: the class-name bridge, or an ``ActiveEmbedder`` that moves to
+a newly swapped-in VideoBERT without a restart. ``load_query_embedder(settings)`` is the same
+for a process that mostly embeds queries (search): queries go through the active model's
+exported text tower (videobert/query_encoder.py, no torch), everything else through the full
+model, loaded only when asked for.
 """
 
 from __future__ import annotations
@@ -15,22 +18,21 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.db import session_scope
 from core.settings import Settings
 from model_lifecycle.spaces import ModelRef, read_spaces, ref_of
-from videobert.embedder import (
-    Embedder,
-    VideoBertEmbedder,
-    checkpoint_embedder,
-    configured_embedder,
-    frame_tags,
-    shared_encoders,
-)
-from videobert.frames import FrameFeatures
+from videobert.checkpoint_meta import checkpoint_name
+from videobert.locations import query_encoder_folder, zero_shot_folder
 from videobert.options import ModelOptions, model_options
+from videobert.query_encoder import QueryEncoder, load_query_encoder
+
+if TYPE_CHECKING:
+    from videobert.embedder import Embedder, VideoBertEmbedder
+    from videobert.frames import FrameFeatures
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +95,8 @@ def reconcile_active_file(settings: Settings) -> None:
 
 def embedder_for(source: Settings | ModelOptions, ref: ModelRef | None) -> Embedder:
     """The embedder of a recorded space: its checkpoint, else what the settings configure."""
+    from videobert.embedder import checkpoint_embedder, configured_embedder
+
     options = model_options(source)
     if ref is not None and ref.checkpoint:
         return checkpoint_embedder(options, checkpoint_path(options.home, ref.checkpoint))
@@ -135,6 +139,8 @@ class ActiveEmbedder:
             return self._current
         with self._lock:
             if self._current is None or stamp != self._stamp:
+                from videobert.embedder import VideoBertEmbedder
+
                 built = embedder_for(self.options, read_active(self.options.home))
                 if not isinstance(built, VideoBertEmbedder):
                     raise TypeError(f"the active model is not a VideoBERT: {built.name}")
@@ -154,6 +160,8 @@ class ActiveEmbedder:
         return self.current().name
 
     def encode_frames(self, frames: np.ndarray) -> FrameFeatures:
+        from videobert.embedder import shared_encoders
+
         return shared_encoders(self.options)[0].encode(frames)
 
     def embed_video(self, segments: Sequence[np.ndarray]) -> np.ndarray:
@@ -163,6 +171,8 @@ class ActiveEmbedder:
         return self.current().embed_text(texts)
 
     def visual_tags(self, segments: Sequence[np.ndarray]) -> list[list[str]]:
+        from videobert.embedder import frame_tags
+
         # The frame encoder's classes: the same in every space, no transformer needed.
         return frame_tags(self.options, segments)
 
@@ -174,8 +184,117 @@ def load_embedder(source: Settings | ModelOptions) -> Embedder:
     """The active embedder for these settings: the class-name bridge when
     ``embedder == "bridge"``, else the active VideoBERT (see ``ActiveEmbedder``).
     Weights load lazily, once per process."""
+    from videobert.embedder import configured_embedder, shared_encoders
+
     options = model_options(source)
     if options.embedder == "bridge":
         return configured_embedder(options)
     shared_encoders(options)  # a bad frame model is refused here, not at the first call
     return ActiveEmbedder(options)
+
+
+# --------------------------------------------------------------------------- query processes
+
+
+def active_space_name(options: ModelOptions) -> str | None:
+    """The name of the space queries must be embedded in, read from files alone (no model):
+    the active trained model's, else the saved zero-shot build's; None when neither is known
+    without building a model (the bridge, or a zero-shot model never built on this home)."""
+    if options.embedder == "bridge":
+        return None
+    ref = read_active(options.home)
+    if ref is not None:
+        return ref.name
+    folder = zero_shot_folder(options)
+    try:
+        return checkpoint_name(folder)
+    except (FileNotFoundError, ValueError, KeyError):
+        return None
+
+
+def ensure_query_encoder(home: Path, embedder: Embedder) -> QueryEncoder | None:
+    """The exported text tower of a VideoBERT embedder's space, exported now if missing (once
+    per model version: a second or two with torch already loaded). None for other embedders."""
+    from videobert.embedder import VideoBertEmbedder
+    from videobert.query_encoder import export_query_encoder
+
+    if not isinstance(embedder, VideoBertEmbedder):
+        return None
+    folder = query_encoder_folder(home, embedder.name)
+    found = load_query_encoder(folder)
+    if found is not None:
+        return found
+    try:
+        export_query_encoder(embedder, folder)
+    except Exception as exc:  # noqa: BLE001 - queries still work through the full model
+        log.warning("could not export the query encoder of %s: %s", embedder.name, exc)
+        return None
+    return load_query_encoder(folder)
+
+
+def prepare_query_encoder(settings: Settings) -> None:
+    """After this process embedded with the active VideoBERT (an ingest, a swap), export its
+    text tower if that was not done yet, so the next search process starts without torch."""
+    embedder = load_embedder(settings)
+    if isinstance(embedder, ActiveEmbedder):
+        ensure_query_encoder(settings.home, embedder.current())
+
+
+class QueryEmbedder:
+    """The active model for a process that mostly embeds queries (search): ``embed_text``
+    through the active space's exported text tower when there is one (no torch, no
+    transformers: a cold ``vidsearch search`` answers in about a second), everything else
+    (pictures, reranking, or a space without an export yet) through the full model, loaded at
+    first use. Follows swaps like ``ActiveEmbedder``."""
+
+    def __init__(self, source: Settings | ModelOptions) -> None:
+        self.options = model_options(source)
+        self.full = ActiveEmbedder(self.options)
+        self._stamp: tuple[int, int] | None | bool = False
+        self._name: str | None = None
+        self._encoders: dict[str, QueryEncoder | None] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        stamp = self.full._file_stamp()
+        if self._name is None or stamp != self._stamp:
+            self._name = active_space_name(self.options) or self.full.name
+            self._stamp = stamp
+        return self._name
+
+    def _encoder(self, name: str) -> QueryEncoder | None:
+        with self._lock:
+            if name not in self._encoders:
+                found = load_query_encoder(query_encoder_folder(self.options.home, name))
+                if found is None:
+                    # The first query of a new model: export it for every later process.
+                    found = ensure_query_encoder(self.options.home, self.full.current())
+                self._encoders[name] = found if found is not None and found.name == name else None
+            return self._encoders[name]
+
+    def embed_text(self, texts: Sequence[str]) -> np.ndarray:
+        encoder = self._encoder(self.name)
+        if encoder is None:
+            return self.full.embed_text(texts)
+        return encoder.embed_text(list(texts))
+
+    def encode_frames(self, frames: np.ndarray) -> FrameFeatures:
+        return self.full.encode_frames(frames)
+
+    def embed_video(self, segments: Sequence[np.ndarray]) -> np.ndarray:
+        return self.full.embed_video(segments)
+
+    def visual_tags(self, segments: Sequence[np.ndarray]) -> list[list[str]]:
+        return self.full.visual_tags(segments)
+
+    def align_scores(self, query: str, segments: Sequence[np.ndarray]) -> list[float]:
+        return self.full.align_scores(query, segments)
+
+
+def load_query_embedder(source: Settings | ModelOptions) -> Embedder:
+    """The embedder of a search process (see QueryEmbedder); the bridge as it is."""
+    options = model_options(source)
+    if options.embedder == "bridge":
+        return load_embedder(options)
+    return QueryEmbedder(options)

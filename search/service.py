@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import select
@@ -27,7 +27,9 @@ from search.fusion import (
 )
 from search.live import LiveIndex
 from search.types import Moment, QueryError, SearchResponse, VideoResult, check_paging, clean_query
-from videobert.embedder import Embedder
+
+if TYPE_CHECKING:
+    from videobert.embedder import Embedder
 
 # (query, moment texts) -> one relevance score per moment, e.g. VideoBERT's alignment head.
 Reranker = Callable[[str, Sequence[str]], Sequence[float]]

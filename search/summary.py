@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -159,8 +160,25 @@ class BartSummarizer:
                     self._missing = True
             return self._loaded
 
+    def on_disk(self) -> bool:
+        """Whether a checkpoint of this name is on disk, found without importing transformers
+        (a summary that is cached already must not pay for that import)."""
+        if self._loaded is not None:
+            return True
+        if self._missing:
+            return False
+        folder = Path(self.model_name).expanduser()
+        if folder.is_dir():
+            return (folder / "config.json").is_file()
+        hub = Path(
+            os.environ.get("HF_HUB_CACHE")
+            or Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface")) / "hub"
+        )
+        snapshots = hub / f"models--{self.model_name.replace('/', '--')}" / "snapshots"
+        return any(snapshots.glob("*/config.json"))
+
     def available(self) -> bool:
-        return self.load() is not None
+        return self.on_disk() and self.load() is not None
 
     def input_limit(self) -> int:
         loaded = self.load()
@@ -236,7 +254,7 @@ class Summaries:
 
     @property
     def model_name(self) -> str:
-        return self.bart.model_name if self.bart.available() else EXTRACTIVE_MODEL
+        return self.bart.model_name if self.bart.on_disk() else EXTRACTIVE_MODEL
 
     def _generate(
         self, sentences: Sequence[TimedSentence], focus: str | None = None

@@ -89,6 +89,37 @@ def run_checks(settings: Settings) -> list[dict[str, Any]]:
             raise FileNotFoundError(path)
         return f"{settings.frame_model}: {path}"
 
+    def models_in_use() -> str:
+        # What a process would load, from the files alone: nothing is loaded to answer this.
+        import json
+
+        from model_lifecycle.active import active_space_name, read_active
+        from videobert.checkpoint_meta import read_meta
+        from videobert.locations import query_encoder_folder, zero_shot_folder
+        from videobert.options import ModelOptions
+
+        options = ModelOptions.from_settings(settings)
+        if options.embedder == "bridge":
+            return "the class-name bridge (VIDSEARCH_EMBEDDER=bridge)"
+        name = active_space_name(options)
+        if name is None:
+            return "zero-shot VideoBERT, not built yet: the first ingest or search builds it"
+        trained = read_active(settings.home)
+        parts = [f"active {name}"]
+        if trained is None:
+            meta = read_meta(zero_shot_folder(options))
+            built = meta.get("extra", {}).get("built_seconds")
+            parts.append(f"zero-shot build saved (built once, in {built} s)")
+        else:
+            parts.append(f"trained checkpoint {trained.checkpoint}")
+        record = query_encoder_folder(settings.home, name) / "query_encoder.json"
+        if record.is_file():
+            dim = json.loads(record.read_text())["dim"]
+            parts.append(f"query encoder exported ({dim}-d, no torch at search time)")
+        else:
+            parts.append("no query encoder yet: the next search exports it")
+        return "; ".join(parts)
+
     def whisper() -> str:
         from indexer.transcribe import SpeechRecognizer
 
@@ -130,6 +161,7 @@ def run_checks(settings: Settings) -> list[dict[str, Any]]:
         _check("text model", text_model),
         _check("frame model", frame_model),
         _check("speech model", whisper),
+        _check("models in use", models_in_use),
         _check("device", device),
         _check("versions", versions),
     ]

@@ -36,6 +36,7 @@ from core.vectors import VectorStore
 from indexer.jobs import ELSEWHERE, ProgressListener, fail_job
 from indexer.paths import check_inside_roots, expand_paths
 from indexer.pipeline import run_ingest_job
+from model_lifecycle.active import prepare_query_encoder
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +165,26 @@ def run_jobs(
     another live process runs, or a duplicate of one, is waited for, and taken over here if
     its owner dies. Returns each job's outcome (see ``outcome``). KeyboardInterrupt and
     SystemExit propagate; the job in hand reads interrupted and the rest stay resumable."""
+    results = _run_and_wait(settings, job_ids, listener, on_finished, poll)
+    if JobStatus.SUCCEEDED in results.values():
+        _prepare_queries(settings)  # so that the next search process starts without torch
+    return results
+
+
+def _prepare_queries(settings: Settings) -> None:
+    try:
+        prepare_query_encoder(settings)
+    except Exception as exc:  # noqa: BLE001 - searches still work, only slower to start
+        log.warning("could not prepare the query encoder: %s", exc)
+
+
+def _run_and_wait(
+    settings: Settings,
+    job_ids: Sequence[int],
+    listener: ProgressListener | None,
+    on_finished: Callable[[int, str], None] | None,
+    poll: float,
+) -> dict[int, str]:
     results: dict[int, str] = {}
     waiting: list[int] = []
     for job_id in job_ids:

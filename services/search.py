@@ -3,17 +3,22 @@ and the moments of a video that match a query (for focused summaries)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from core.settings import Settings
-from model_lifecycle.active import load_embedder
+from model_lifecycle.active import load_query_embedder
 from search.service import SearchService
 from search.types import MAX_LIMIT
-from videobert.embedder import Embedder
+
+if TYPE_CHECKING:
+    from videobert.embedder import Embedder
 
 
 def build_search_service(settings: Settings, embedder: Embedder | None = None) -> SearchService:
-    """A search service over the catalog's index, embedding queries with the active model
-    (weights load at the first query, once per process)."""
-    return SearchService(settings, embedder or load_embedder(settings))
+    """A search service over the catalog's index, embedding queries with the active model's
+    text tower (loaded at the first query, once per process; the full model only for picture
+    queries and reranking)."""
+    return SearchService(settings, embedder or load_query_embedder(settings))
 
 
 def matching_moments(service: SearchService, video_id: str, query: str) -> list[int]:

@@ -4,14 +4,17 @@ summary focused on the moments that matched a query."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.db import session_scope
 from core.settings import Settings
-from model_lifecycle.active import load_embedder
+from model_lifecycle.active import load_query_embedder
 from search.summary import Summaries, SummaryResult, summaries_for
-from videobert.embedder import Embedder
+
+if TYPE_CHECKING:
+    from videobert.embedder import Embedder
 
 
 def summaries(settings: Settings, embedder: Embedder | None = None) -> Summaries:
@@ -22,7 +25,7 @@ def summaries(settings: Settings, embedder: Embedder | None = None) -> Summaries
     def embed_text(texts: list[str]) -> np.ndarray:
         nonlocal chosen
         if chosen is None:
-            chosen = load_embedder(settings)
+            chosen = load_query_embedder(settings)
         return chosen.embed_text(texts)
 
     return summaries_for(settings, embed_text)

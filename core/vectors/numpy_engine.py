@@ -38,6 +38,19 @@ FLAG_FIELDS = ("has_text", "video_has_speech")
 
 
 @dataclass
+class IndexArrays:
+    """A whole index as arrays: what a snapshot on disk holds."""
+
+    dims: dict[str, int]
+    ids: list[str]
+    matrices: dict[str, np.ndarray]  # name -> (points, dim) unit vectors
+    payloads: list[dict[str, Any]]
+    offsets: np.ndarray  # (points + 1,) int64: point i's terms are terms[offsets[i]:offsets[i+1]]
+    terms: np.ndarray  # int64 term ids
+    weights: np.ndarray  # float32 term weights
+
+
+@dataclass
 class _Point:
     row: int
     payload: dict[str, Any]
@@ -132,6 +145,47 @@ class MemoryIndex:
                 self._live[point.row] = False
                 self._ids[point.row] = None
                 self._free.append(point.row)
+
+    # --- whole-index copies (core/vectors/snapshot.py) ---------------------------------------------
+    def export_arrays(self) -> IndexArrays:
+        """Every live point, compacted: ids, matrices, payloads and sparse rows in one order."""
+        with self._lock:
+            rows = [p.row for p in self._points.values()]
+            ids = list(self._points)
+            matrices = {name: mat[rows].copy() for name, mat in self._matrices.items()}
+            lexical = [self._points[pid].lexical for pid in ids]
+            offsets = np.zeros(len(ids) + 1, np.int64)
+            offsets[1:] = np.cumsum([len(x) for x in lexical])
+            terms = np.fromiter((t for x in lexical for t in x), np.int64, count=int(offsets[-1]))
+            weights = np.fromiter(
+                (w for x in lexical for w in x.values()), np.float32, count=int(offsets[-1])
+            )
+            payloads = [self._points[pid].payload for pid in ids]
+            return IndexArrays(
+                dict(self.dims or {}), ids, matrices, payloads, offsets, terms, weights
+            )
+
+    def load_arrays(self, arrays: IndexArrays) -> None:
+        """Replace the whole index by these points (their vectors are unit vectors already)."""
+        with self._lock:
+            self.__init__()  # type: ignore[misc]
+            n = len(arrays.ids)
+            self.dims = dict(arrays.dims)
+            # Copies in memory: later upserts write into them (the files stay as they were).
+            self._matrices = {k: np.array(v, np.float32) for k, v in arrays.matrices.items()}
+            self._ids = list(arrays.ids)
+            self._live = np.ones(n, bool)
+            for name in FLAG_FIELDS:
+                self._flags[name] = np.fromiter(
+                    (bool(p.get(name)) for p in arrays.payloads), bool, count=n
+                )
+            terms, weights, offsets = arrays.terms.tolist(), arrays.weights.tolist(), arrays.offsets
+            for row, (pid, payload) in enumerate(zip(arrays.ids, arrays.payloads, strict=True)):
+                lo, hi = int(offsets[row]), int(offsets[row + 1])
+                lexical = dict(zip(terms[lo:hi], weights[lo:hi], strict=True))
+                self._points[pid] = _Point(row, payload, lexical)
+                for term, weight in lexical.items():
+                    self._postings.setdefault(term, {})[row] = weight
 
     # --- reads -----------------------------------------------------------------------------------
     def payload(self, pid: str) -> dict[str, Any] | None:

@@ -72,6 +72,22 @@ def test_migrations_run_again_as_a_no_op(settings):
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
 
 
+def test_the_schema_head_the_fast_start_trusts_is_alembics_head(settings):
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from core.db import MIGRATIONS_DIR, SCHEMA_HEAD, at_head
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == SCHEMA_HEAD
+    engine = get_engine(settings)
+    assert at_head(engine)
+    with engine.begin() as conn:  # a catalog one migration behind is upgraded, not trusted
+        conn.execute(text("UPDATE alembic_version SET version_num = '0003'"))
+    assert not at_head(engine)
+
+
 def test_sqlite_catalog_uses_wal_so_processes_can_share_it(settings):
     with get_engine(settings).connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"

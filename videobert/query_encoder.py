@@ -1,0 +1,151 @@
+"""A model's text tower, exported once and loaded without torch: what a search process needs to
+embed a query.
+
+``export_query_encoder`` (torch, run once per model version) writes a folder with the text tower
+as ONNX, the fast tokenizer and a small record; ``QueryEncoder`` loads that folder with
+onnxruntime and the ``tokenizers`` library only, so a cold ``vidsearch search`` does not import
+torch or transformers (seconds on 2 CPU cores). The vectors are the model's own: the tests hold
+them to the torch model's within 1e-5.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MODEL_FILE = "text.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+RECORD_FILE = "query_encoder.json"
+FORMAT = 1
+
+
+class QueryEncoder:
+    """``embed_text`` of an exported text tower; loads lazily and once."""
+
+    def __init__(self, folder: Path, *, threads: int = 0) -> None:
+        self.folder = Path(folder)
+        record = json.loads((self.folder / RECORD_FILE).read_text(encoding="utf-8"))
+        if record.get("format") != FORMAT:
+            raise ValueError(f"{folder}: query encoder format {record.get('format')!r}")
+        self.name: str = record["name"]
+        self.dim: int = int(record["dim"])
+        self.max_tokens: int = int(record["max_tokens"])
+        self.threads = threads
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+
+    def load(self) -> tuple[Any, Any]:
+        with self._lock:
+            if self._session is None:
+                import onnxruntime as ort
+                from tokenizers import Tokenizer
+
+                options = ort.SessionOptions()
+                if self.threads:
+                    options.intra_op_num_threads = self.threads
+                self._session = ort.InferenceSession(
+                    str(self.folder / MODEL_FILE), options, providers=["CPUExecutionProvider"]
+                )
+                tokenizer = Tokenizer.from_file(str(self.folder / TOKENIZER_FILE))
+                tokenizer.no_padding()
+                tokenizer.enable_truncation(self.max_tokens)
+                self._tokenizer = tokenizer
+            return self._session, self._tokenizer
+
+    def embed_text(self, texts: list[str]) -> np.ndarray:
+        """(len(texts), dim) unit vectors, as the model's own ``embed_text`` gives them."""
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        session, tokenizer = self.load()
+        encoded = tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        width = max(len(e.ids) for e in encoded)
+        ids = np.zeros((len(encoded), width), np.int64)
+        mask = np.zeros((len(encoded), width), np.int64)
+        for row, e in enumerate(encoded):
+            ids[row, : len(e.ids)] = e.ids
+            mask[row, : len(e.ids)] = 1
+        (vectors,) = session.run(None, {"ids": ids, "mask": mask})
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def load_query_encoder(folder: Path) -> QueryEncoder | None:
+    """The export in ``folder``, or None when there is none (or it is incomplete)."""
+    if not all((folder / f).is_file() for f in (MODEL_FILE, TOKENIZER_FILE, RECORD_FILE)):
+        return None
+    try:
+        return QueryEncoder(folder)
+    except (OSError, ValueError, KeyError) as exc:
+        import logging
+
+        logging.getLogger(__name__).warning("ignoring the query encoder in %s: %s", folder, exc)
+        return None
+
+
+def export_query_encoder(embedder: Any, folder: Path) -> Path:
+    """Export a VideoBertEmbedder's text tower and tokenizer into ``folder`` (atomically: a
+    reader finds the old export or the new one, never half of one)."""
+    import torch
+
+    from videobert.model import tokenize
+
+    model = embedder.model.eval()
+
+    class TextTower(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+            return self.model.embed_text(ids, mask)  # type: ignore[no-any-return]
+
+    max_tokens = int(model.config.max_text_tokens)
+    folder = Path(folder)
+    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    ids, mask = tokenize(embedder.tokenizer, ["a query", "another longer query"], max_tokens)
+    with torch.inference_mode():
+        dim = int(model.embed_text(ids[:1], mask[:1]).shape[1])
+    with warnings.catch_warnings():
+        # The tracer's notes on Python branches in the model: the exported graph is checked
+        # against the model itself (tests), and a user running an ingest should not see them.
+        warnings.simplefilter("ignore")
+        _export(TextTower().eval(), ids, mask, tmp / MODEL_FILE)
+    backend = getattr(embedder.tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        raise ValueError("the model's tokenizer has no fast (tokenizers) backend to export")
+    backend.save(str(tmp / TOKENIZER_FILE))
+    record = {"format": FORMAT, "name": embedder.name, "dim": dim, "max_tokens": max_tokens}
+    (tmp / RECORD_FILE).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    if folder.exists():
+        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+        folder.rename(old)
+        tmp.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp.rename(folder)
+    return folder
+
+
+def _export(module: Any, ids: Any, mask: Any, path: Path) -> None:
+    import torch
+
+    torch.onnx.export(
+        module,
+        (ids, mask),
+        str(path),
+        input_names=["ids", "mask"],
+        output_names=["vectors"],
+        dynamic_axes={"ids": {0: "batch", 1: "tokens"}, "mask": {0: "batch", 1: "tokens"}},
+        opset_version=17,
+        dynamo=False,
+    )
