@@ -55,23 +55,38 @@ def env_for(home: Path) -> dict[str, str]:
     return env | {"VIDSEARCH_HOME": str(home), "PYTHONPATH": str(REPO)}
 
 
+# Runs the CLI and reports the process's own peak memory (VmHWM: ru_maxrss would include the
+# parent's pages at fork time, which survive the exec).
+RUNNER = (
+    "import atexit, sys\n"
+    "def peak():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM'):\n"
+    "            sys.stderr.write('PEAK_KB ' + line.split()[1] + '\\n')\n"
+    "atexit.register(peak)\n"
+    "from ui.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
 def cold(home: Path, argv: list[str]) -> tuple[float, float]:
     """(seconds, peak MB) of one `vidsearch` process."""
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ui.cli", *argv],
+    done = subprocess.run(
+        [sys.executable, "-c", RUNNER, *argv],
         env=env_for(home),
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        text=True,
     )
-    _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak memory
     seconds = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-        raise SystemExit(f"vidsearch {' '.join(argv)} exited {code}: {err[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024  # KB -> MB
+    if done.returncode not in (0, 1):
+        raise SystemExit(
+            f"vidsearch {' '.join(argv)} exited {done.returncode}: {done.stderr[-2000:]}"
+        )
+    peak = [ln for ln in done.stderr.splitlines() if ln.startswith("PEAK_KB ")]
+    return seconds, (int(peak[-1].split()[1]) / 1024 if peak else float("nan"))
 
 
 def warm_times(home: Path, video: str, repeat: int) -> dict[str, float]:
