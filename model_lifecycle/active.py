@@ -25,8 +25,7 @@ import numpy as np
 from core.db import session_scope
 from core.settings import Settings
 from model_lifecycle.spaces import ModelRef, read_spaces, ref_of
-from videobert.checkpoint_meta import checkpoint_name
-from videobert.locations import query_encoder_folder, zero_shot_folder
+from videobert.locations import query_encoder_folder, zero_shot_name
 from videobert.options import ModelOptions, model_options
 from videobert.query_encoder import QueryEncoder, load_query_encoder
 
@@ -205,11 +204,7 @@ def active_space_name(options: ModelOptions) -> str | None:
     ref = read_active(options.home)
     if ref is not None:
         return ref.name
-    folder = zero_shot_folder(options)
-    try:
-        return checkpoint_name(folder)
-    except (FileNotFoundError, ValueError, KeyError):
-        return None
+    return zero_shot_name(options)
 
 
 def ensure_query_encoder(home: Path, embedder: Embedder) -> QueryEncoder | None:

@@ -107,9 +107,11 @@ def run_checks(settings: Settings) -> list[dict[str, Any]]:
         trained = read_active(settings.home)
         parts = [f"active {name}"]
         if trained is None:
-            meta = read_meta(zero_shot_folder(options))
-            built = meta.get("extra", {}).get("built_seconds")
-            parts.append(f"zero-shot build saved (built once, in {built} s)")
+            try:
+                built = read_meta(zero_shot_folder(options)).get("extra", {}).get("built_seconds")
+                parts.append(f"zero-shot build saved (built once, in {built} s)")
+            except (FileNotFoundError, ValueError):
+                parts.append("zero-shot build not saved on this home: the next process builds it")
         else:
             parts.append(f"trained checkpoint {trained.checkpoint}")
         record = query_encoder_folder(settings.home, name) / "query_encoder.json"

@@ -33,7 +33,7 @@ from videobert.config import VideoBertConfig
 from videobert.device import pick_device
 from videobert.frames import FrameEncoder, FrameFeatures, imagenet_class_names
 from videobert.kmeans import Codebook
-from videobert.locations import text_backbone, zero_shot_folder
+from videobert.locations import text_backbone, zero_shot_folder, zero_shot_name_file
 from videobert.model import VideoBert, tokenize
 from videobert.options import ModelOptions, model_options
 from videobert.text import TextEncoder
@@ -380,10 +380,11 @@ def zero_shot_embedder(source: Settings | ModelOptions) -> VideoBertEmbedder:
         options.tag_min_probability,
     )
     with _build_lock:
-        if key in _embedders:
-            return _embedders[key]
+        embedder = _embedders.get(key)
+        if embedder is not None:
+            _record_name(options, embedder.name)
+            return embedder
         folder = zero_shot_folder(options)
-        embedder = None
         if (folder / "videobert.json").is_file():
             try:
                 embedder = _load_saved(options, folder)
@@ -391,7 +392,23 @@ def zero_shot_embedder(source: Settings | ModelOptions) -> VideoBertEmbedder:
                 log.warning("rebuilding the zero-shot model: the saved one is unusable: %s", exc)
         if embedder is None:
             embedder = _build_zero_shot(options, folder)
-        return _remember(key, embedder)
+        _remember(key, embedder)
+    _record_name(options, embedder.name)
+    return embedder
+
+
+def _record_name(options: ModelOptions, name: str) -> None:
+    """Note this home's zero-shot space name (see locations.zero_shot_name_file)."""
+    target = zero_shot_name_file(options)
+    try:
+        if target.is_file() and target.read_text(encoding="utf-8").strip() == name:
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp.write_text(name + "\n", encoding="utf-8")
+        tmp.replace(target)
+    except OSError as exc:  # a read-only home: search then builds the model to learn the name
+        log.warning("could not record the zero-shot model's name: %s", exc)
 
 
 def _load_saved(options: ModelOptions, folder: Path) -> VideoBertEmbedder:

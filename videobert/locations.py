@@ -55,6 +55,7 @@ _ZERO_SHOT_SOURCES = (
 )
 
 
+@lru_cache(maxsize=8)
 def zero_shot_build_key(options: ModelOptions) -> str:
     """What a zero-shot build depends on, as 16 hex digits, computed without loading a model:
     the knobs that change its vectors, the backbone's config and vocabulary, the frame model's
@@ -76,6 +77,27 @@ def zero_shot_build_key(options: ModelOptions) -> str:
 
 def zero_shot_folder(options: ModelOptions) -> Path:
     return options.home / ZERO_SHOT_DIR / zero_shot_build_key(options)
+
+
+def zero_shot_name_file(options: ModelOptions) -> Path:
+    """Records the space name of this home's zero-shot model, whoever built it: a process that
+    had the model in memory already (built for another home) leaves no saved build here."""
+    return zero_shot_folder(options).with_suffix(".name")
+
+
+def zero_shot_name(options: ModelOptions) -> str | None:
+    """The zero-shot model's space name from files alone (its saved build, or the record of its
+    name), or None when no process has made it on this home yet."""
+    from videobert.checkpoint_meta import checkpoint_name
+
+    try:
+        return checkpoint_name(zero_shot_folder(options))
+    except (FileNotFoundError, ValueError, KeyError):
+        pass
+    try:
+        return zero_shot_name_file(options).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
 
 
 def query_encoder_folder(home: Path, space_name: str) -> Path:
