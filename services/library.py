@@ -154,6 +154,15 @@ def video_cards(
     return {v: cards[v] for v in ids if v in cards}
 
 
+def library_folders(settings: Settings) -> list[str]:
+    """The folders that hold ready videos, sorted: what a folder filter offers."""
+    with session_scope(settings) as session:
+        paths = session.scalars(
+            select(Video.source_path).where(Video.status == VideoStatus.READY)
+        ).all()
+    return sorted({str(Path(p).parent) for p in paths})
+
+
 def failed_files(settings: Settings, *, limit: int = 200) -> list[dict[str, Any]]:
     """Files whose latest job failed before the catalog had a video for them (not a media file,
     empty, outside the allowed roots, ...), newest first, as job_summary shows the job."""

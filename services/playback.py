@@ -62,7 +62,7 @@ def needs_conversion(settings: Settings, video_id: str) -> bool:
 
 
 def playable_file(
-    settings: Settings, video_id: str, *, on_progress: Callable[[float], None] | None = None
+    settings: Settings, video_id: str, *, on_progress: Callable[[float], object] | None = None
 ) -> Playable:
     """The file a browser can play for this video, making the browser copy if it is missing
     (LookupError: unknown video; services.library.FileGone: no file on disk)."""

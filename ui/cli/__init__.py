@@ -11,13 +11,12 @@ import sys
 from collections.abc import Sequence
 
 from core.settings import Settings, SettingsError, get_settings
-from ui.cli import ingest, library, search, serve, train
+from ui.cli import ingest, library, search, serve, train, web
 from ui.cli.output import fail
 
 RESERVED = {
     "event": "record a watch event",
     "recommend": "recommendations for a user",
-    "ui": "the Streamlit web UI",
 }
 
 
@@ -35,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_parsers(sub)
     serve.add_parsers(sub)
     train.add_parser(sub)
+    web.add_parser(sub)
     for name, what in RESERVED.items():
         s = sub.add_parser(name, help=f"{what} (not built yet)")
         s.add_argument("rest", nargs=argparse.REMAINDER)
