@@ -12,6 +12,7 @@ from services.playback import needs_conversion, playable_file
 from ui.web import viewer
 
 PROGRESS_EVERY_S = 30  # a progress event this often while playing (the resume point)
+PLAYER_EVENTS = ("started", "progress", "completed")
 
 # One set of capture-phase listeners on the document (media events do not bubble) serves every
 # player: an event belongs to the player whose keyed container holds the <video>, whichever
@@ -36,6 +37,7 @@ function settle(video, p, loaded) {
 }
 const handlers = {
   loadedmetadata: (v, p) => settle(v, p, true),
+  seeking: (v, p) => settle(v, p, false),
   seeked: (v, p) => settle(v, p, false),
   play: (v, p) => {
     if (!p.started) { p.started = true; p.send("started", v.currentTime); }
@@ -119,13 +121,24 @@ def player(
             on_event_change=_noop,
             height=0,
         )
-    event = events.get("event")
-    if isinstance(event, dict) and event.get("kind") in {"started", "progress", "completed"}:
-        position = float(event.get("position") or 0.0)
-        if duration:
-            position = min(position, duration)  # the browser's idea of the end may run past ours
-        viewer.record(settings, video_id, event["kind"], max(0.0, position))
+    record_player_event(settings, video_id, events.get("event"), duration=duration)
     return True
+
+
+def record_player_event(
+    settings: Settings, video_id: str, event: object, *, duration: float | None
+) -> bool:
+    """Record what the player component sent ({"kind", "position"}) for whoever is watching;
+    anything else is ignored. The browser's idea of the end may run past the catalog's."""
+    if not isinstance(event, dict) or event.get("kind") not in PLAYER_EVENTS:
+        return False
+    try:
+        position = max(0.0, float(event.get("position") or 0.0))
+    except (TypeError, ValueError):
+        return False
+    if duration:
+        position = min(position, duration)
+    return viewer.record(settings, video_id, str(event["kind"]), position)
 
 
 def bar_text(fraction: float) -> str:

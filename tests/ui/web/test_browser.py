@@ -1,0 +1,99 @@
+"""End to end in a real browser: Debian's Chromium, driven by Playwright, against `vidsearch ui`
+serving the footage library on 127.0.0.1. Search, open a result, and the video element plays
+from the moment's start. A screenshot is kept under test-artifacts/ (VIDSEARCH_TEST_ARTIFACTS)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require, require_module
+from tests.ui.web.conftest import ROOT, TRAM_LINE
+
+pytestmark = [pytest.mark.real_models, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = Path(os.environ.get("VIDSEARCH_TEST_ARTIFACTS", ROOT / "test-artifacts"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def served_ui(footage_home: Path, tmp_path: Path) -> Iterator[str]:
+    """`vidsearch ui` in its own process, as a person starts it; its URL once it is healthy."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIDSEARCH_", "STREAMLIT_"))}
+    env |= {"VIDSEARCH_HOME": str(footage_home), "PYTHONPATH": str(ROOT)}
+    log = (tmp_path / "ui.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ui.cli", "ui", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError((tmp_path / "ui.log").read_text())
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+def test_search_open_a_result_and_the_player_starts_at_the_moment(served_ui, video_id_of):
+    require(CHROMIUM.is_file(), f"{CHROMIUM} is missing: scripts/bootstrap.sh installs chromium")
+    sync_api = require_module("playwright.sync_api", "pip install playwright (pyproject's dev set)")
+    bikes = video_id_of("bikes.mp4")
+    started = time.perf_counter()
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(served_ui, wait_until="domcontentloaded")
+            box = page.get_by_placeholder("Describe a moment", exact=False)
+            box.fill("a tram passing the cyclists")
+            box.press("Enter")
+            card = page.locator(f".st-key-card-{bikes}")
+            # The page streams in: wait for the moment's words, not just the card.
+            card.get_by_text(TRAM_LINE).wait_for(timeout=90_000)
+            card.get_by_role("link", name="bikes").click()
+
+            page.wait_for_url(f"**/video?v={bikes}&t=1.28", timeout=30_000)
+            page.get_by_text("Transcript").wait_for(timeout=60_000)
+            page.wait_for_function(
+                "() => { const v = document.querySelector('video');"
+                " return v && v.readyState >= 1 && Math.abs(v.currentTime - 1.28) < 0.05; }",
+                timeout=30_000,
+            )
+            current = page.evaluate("document.querySelector('video').currentTime")
+            assert current == pytest.approx(1.28, abs=0.05)
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "browser-video-page.png"))
+        finally:
+            browser.close()
+    print(f"browser test: {time.perf_counter() - started:.1f} s in the browser")
