@@ -26,9 +26,12 @@ class Services:
         self.ingest = BackgroundIngest(settings)
 
     def warm_up(self) -> None:
-        """Load the models and fill the index before the first request, not during it."""
+        """Load the models and fill the index before the first request, not during it; in the
+        embedded mode, take up the jobs a stopped process left."""
         self.embedder.embed_text(["warm up"])
         self.search.live.ensure_fresh()
+        if self.settings.embedded_tasks:
+            self.ingest.resume()
 
     def shutdown(self) -> None:
         self.ingest.shutdown()

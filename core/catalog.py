@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from core.models import Job, JobStatus, Segment, Video, VideoPath, VideoStatus, utcnow
-
-
-def _aware(ts: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes even for timezone columns; they were written as UTC.
-    if ts is not None and ts.tzinfo is None:
-        return ts.replace(tzinfo=UTC)
-    return ts
+from core.job_claims import shown_status
+from core.models import Job, JobStatus, Segment, Video, VideoPath, VideoStatus
 
 
 def create_job(*, session: Session, path: str, kind: str = "ingest") -> Job:
@@ -41,16 +34,6 @@ def list_jobs(
 
 def count_jobs(*, session: Session) -> int:
     return int(session.scalar(select(func.count(Job.id))) or 0)
-
-
-def job_is_alive(job: Job, *, stale_after: float) -> bool:
-    """Queued, or running with a recent heartbeat."""
-    if job.status == JobStatus.QUEUED:
-        return True
-    if job.status != JobStatus.RUNNING:
-        return False
-    beat = _aware(job.heartbeat_at or job.started_at)
-    return beat is not None and utcnow() - beat < timedelta(seconds=stale_after)
 
 
 def list_videos(
@@ -139,11 +122,13 @@ def job_summary(job: Job) -> dict[str, Any]:
     return {
         "job_id": job.id,
         "path": job.path,
-        "status": job.status,
+        # A job whose process died mid-way is not shown as running (core/job_claims.py).
+        "status": shown_status(job),
         "stage": job.stage,
         "progress": round(job.progress, 4),
         "video_id": job.video_id,
         "error": job.error,
         "note": job.note,
         "attempts": job.attempts,
+        "duplicate_of": job.duplicate_of,
     }

@@ -38,11 +38,15 @@ class VideoStatus:
 class JobStatus:
     QUEUED = "queued"
     RUNNING = "running"
+    # Stopped by a person (Ctrl-C, SIGTERM) part way; its video went back to pending, and the
+    # next ingest, API start or worker takes it up again.
+    INTERRUPTED = "interrupted"
     SUCCEEDED = "succeeded"
-    SKIPPED = "skipped"  # nothing to do: the same bytes are already indexed
+    SKIPPED = "skipped"  # nothing to do: the same bytes are indexed already, or by another job
     FAILED = "failed"
 
     FINISHED = (SUCCEEDED, SKIPPED, FAILED)
+    RESUMABLE = (QUEUED, RUNNING, INTERRUPTED)
 
 
 class Video(Base):
@@ -163,6 +167,15 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Written with progress; a running job whose heartbeat is old belongs to a dead worker.
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Who runs the job (or, while it is queued in the embedded mode, who will): host, process id
+    # and the process's start time, so a dead owner on this host is seen at once (a reused pid
+    # has another start time); from another host, by its lease running out (core/job_claims.py).
+    runner_host: Mapped[str | None] = mapped_column(String(255))
+    runner_pid: Mapped[int | None] = mapped_column(Integer)
+    runner_started: Mapped[int | None] = mapped_column(BigInteger)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A skipped job whose bytes another job was indexing: the one to wait for.
+    duplicate_of: Mapped[int | None] = mapped_column(Integer)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

@@ -46,7 +46,10 @@ class Settings(BaseSettings):
     )
     worker_concurrency: int = Field(default=2, ge=1, le=64)
     stale_job_seconds: float = Field(
-        default=600.0, gt=0, description="A running job silent this long is taken as dead."
+        default=30.0,
+        ge=1,
+        description="The lease of a running job: renewed while work goes on; a job whose lease "
+        "ran out is taken over (on the same host a dead process is seen at once).",
     )
 
     # --- what may be ingested ------------------------------------------------------------------

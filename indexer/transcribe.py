@@ -96,8 +96,9 @@ class SpeechRecognizer:
                 )
             return self._model
 
-    def transcribe(self, audio: np.ndarray) -> list[Cue]:
-        """Word-level cues (word timestamps make moments precise); [] for silence."""
+    def transcribe(self, audio: np.ndarray, stop: threading.Event | None = None) -> list[Cue]:
+        """Word-level cues (word timestamps make moments precise); [] for silence. ``stop``, when
+        set, ends the work early (faster-whisper decodes lazily, segment by segment)."""
         if len(audio) < AUDIO_RATE // 2:
             return []
         model = self.load()
@@ -111,6 +112,8 @@ class SpeechRecognizer:
         )
         cues: list[Cue] = []
         for seg in segments:
+            if stop is not None and stop.is_set():
+                break
             if seg.no_speech_prob > 0.8 and seg.avg_logprob < -1.0:
                 continue  # Whisper's hallucinations over music or noise
             for w in seg.words or []:

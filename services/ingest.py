@@ -1,5 +1,12 @@
 """Ingest: paths in, jobs out; the jobs run in this process (embedded mode) or on Celery workers
-(served mode), and each newly indexed video then gets its summary."""
+(served mode), and each newly indexed video then gets its summary.
+
+In the embedded mode every job has an owner, the process that will run it (core/job_claims.py):
+the CLI that queued it, or the API or web UI process. What a dead or interrupted run left behind
+(its job in hand and its queued jobs) is taken up by the next ingest, the next API start, or,
+for the same paths, adopted instead of queued twice; a claim step makes sure that a CLI and an
+API working on one library never run one job twice.
+"""
 
 from __future__ import annotations
 
@@ -10,32 +17,49 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from core.catalog import create_job, job_summary, list_jobs
 from core.db import session_scope
-from core.errors import BadInput
-from core.models import JobStatus
+from core.job_claims import (
+    adopt,
+    current_owner,
+    job_is_alive,
+    orphan_for_path,
+    own_queued,
+    resumable_jobs,
+)
+from core.models import Job, JobStatus
 from core.queue import INGEST_TASK, send
 from core.settings import Settings
 from core.vectors import VectorStore
+from indexer.jobs import ELSEWHERE, ProgressListener, fail_job
 from indexer.paths import check_inside_roots, expand_paths
-from indexer.pipeline import ProgressListener, fail_job, run_ingest_job
+from indexer.pipeline import run_ingest_job
 
 log = logging.getLogger(__name__)
 
 JobUpdate = Callable[[dict[str, Any]], None]  # a job as job_summary shows it
+OK = (JobStatus.SUCCEEDED, JobStatus.SKIPPED)
 
 
 class NothingToIngest(ValueError):
     """No video file under the given paths."""
 
 
-def create_jobs(paths: Iterable[Path], settings: Settings) -> list[int]:
-    """One queued ingest job per file, in order."""
+def create_jobs(paths: Iterable[Path], settings: Settings, *, owned: bool = False) -> list[int]:
+    """One queued ingest job per file, in order; ``owned``: this process will run them."""
+    me = current_owner()
     with session_scope(settings) as session:
-        return [create_job(session=session, path=str(p)).id for p in paths]
+        ids = []
+        for p in paths:
+            job = create_job(session=session, path=str(p))
+            if owned:
+                own_queued(job, me, lease_seconds=settings.stale_job_seconds)
+            ids.append(job.id)
+        return ids
 
 
 def submit(settings: Settings, paths: Sequence[str | Path], *, confine: bool = False) -> list[int]:
@@ -43,7 +67,9 @@ def submit(settings: Settings, paths: Sequence[str | Path], *, confine: bool = F
 
     ``confine`` (HTTP requests): every path must lie inside the allowed roots, checked before
     any folder is walked, so a request cannot make the server crawl its disks (BadInput).
-    Raises NothingToIngest when no video file is found.
+    In the embedded mode the jobs belong to this process, and a job a dead run left for the
+    same file is adopted rather than queued again. Raises NothingToIngest when no video file
+    is found.
     """
     if confine:
         for p in paths:
@@ -51,7 +77,41 @@ def submit(settings: Settings, paths: Sequence[str | Path], *, confine: bool = F
     files = list(expand_paths(Path(p) for p in paths))
     if not files:
         raise NothingToIngest("no video files found under the given paths")
-    return create_jobs(files, settings)
+    if not settings.embedded_tasks:
+        return create_jobs(files, settings)
+    ids = []
+    for f in files:
+        adopted = _adopt_orphan(settings, str(f))
+        ids.append(adopted if adopted is not None else create_jobs([f], settings, owned=True)[0])
+    return ids
+
+
+def _adopt_orphan(settings: Settings, path: str) -> int | None:
+    with session_scope(settings) as session:
+        job = orphan_for_path(session=session, path=path)
+        if job is not None and adopt(
+            session=session, job=job, lease_seconds=settings.stale_job_seconds
+        ):
+            return job.id
+    return None
+
+
+def resume_orphans(settings: Settings) -> list[int]:
+    """Take over what dead or interrupted runs left (embedded mode: their queued and running
+    jobs; served mode: interrupted ones); returns the adopted job ids, oldest first."""
+    adopted = []
+    with session_scope(settings) as session:
+        for job_id in resumable_jobs(session=session, embedded=settings.embedded_tasks):
+            job = session.get(Job, job_id)
+            # Served: the adopted job goes back to the broker's queue, owned by no process.
+            owner = True if settings.embedded_tasks else None
+            if job is not None and adopt(
+                session=session, job=job, lease_seconds=settings.stale_job_seconds, owner=owner
+            ):
+                adopted.append(job_id)
+    if adopted:
+        log.info("resuming %d job(s) a stopped run left: %s", len(adopted), adopted)
+    return adopted
 
 
 UPLOAD_CHUNK = 1 << 20
@@ -99,7 +159,9 @@ def ingest_job(
     summarize: bool = True,
 ) -> str:
     """Run one job to its end (then its video's summary, when the settings ask for it at index
-    time); returns the job's final status. TransientError propagates, for a task queue to retry."""
+    time); returns the job's final status, or ``ELSEWHERE`` when a live process runs it.
+    TransientError propagates, for a task queue to retry; so do KeyboardInterrupt and
+    SystemExit, after the job was marked interrupted."""
     status = run_ingest_job(job_id, settings=settings, listener=listener, store=store)
     if status == JobStatus.SUCCEEDED and summarize and settings.summaries_at_index:
         video_id = job_view(settings, job_id)["video_id"]
@@ -108,27 +170,84 @@ def ingest_job(
     return status
 
 
+def _run_one(settings: Settings, job_id: int, listener: ProgressListener | None) -> str:
+    try:
+        return ingest_job(settings, job_id, listener=listener)
+    except Exception as exc:  # noqa: BLE001 - in-process nobody retries: the job fails, the rest go on
+        log.warning("ingest job %s: %s", job_id, exc)
+        fail_job(settings, job_id, str(exc))
+        return JobStatus.FAILED
+
+
 def run_jobs(
     settings: Settings,
     job_ids: Sequence[int],
     *,
     listener: ProgressListener | None = None,
     on_finished: Callable[[int, str], None] | None = None,
+    poll: float = 0.5,
 ) -> dict[int, str]:
-    """Embedded mode: run the jobs here, one after another. In-process there is nobody to
-    retry a transient fault, so it fails that job with its reason and the rest go on."""
+    """Embedded mode: run the jobs here, one after another, and see each to its end: a job
+    another live process runs, or a duplicate of one, is waited for, and taken over here if
+    its owner dies. Returns each job's outcome (see ``outcome``). KeyboardInterrupt and
+    SystemExit propagate; the job in hand reads interrupted and the rest stay resumable."""
     results: dict[int, str] = {}
+    waiting: list[int] = []
     for job_id in job_ids:
-        try:
-            status = ingest_job(settings, job_id, listener=listener)
-        except Exception as exc:  # noqa: BLE001 - one job's fault must not stop the batch
-            log.warning("ingest job %s: %s", job_id, exc)
-            fail_job(settings, job_id, str(exc))
-            status = JobStatus.FAILED
+        status = _run_one(settings, job_id, listener)
+        if status == ELSEWHERE or _waits_for(settings, job_id):
+            waiting.append(job_id)
+            continue
         results[job_id] = status
         if on_finished:
             on_finished(job_id, status)
+    while waiting:
+        for job_id in list(waiting):
+            job = job_view(settings, job_id)
+            other = job.get("duplicate_of")
+            target = other if job["status"] == JobStatus.SKIPPED and other else job_id
+            state = _state(settings, target)
+            if state == "running":
+                continue
+            if state == "orphaned":
+                _run_one(settings, target, listener)  # its owner died: finish it here
+                continue
+            waiting.remove(job_id)
+            results[job_id] = outcome(settings, job_id)
+            if on_finished:
+                on_finished(job_id, results[job_id])
+        if waiting:
+            time.sleep(poll)
     return results
+
+
+def _state(settings: Settings, job_id: int) -> str:
+    """'finished', 'running' (a live owner has it) or 'orphaned' (nobody will finish it)."""
+    with session_scope(settings) as session:
+        job = session.get(Job, job_id)
+        if job is None or job.status in JobStatus.FINISHED:
+            return "finished"
+        return "running" if job_is_alive(job) else "orphaned"
+
+
+def _waits_for(settings: Settings, job_id: int) -> bool:
+    """A skipped duplicate whose original job has not ended yet."""
+    job = job_view(settings, job_id)
+    other = job.get("duplicate_of")
+    return bool(
+        job["status"] == JobStatus.SKIPPED and other and _state(settings, other) != "finished"
+    )
+
+
+def outcome(settings: Settings, job_id: int) -> str:
+    """What a job achieved: its own status, except that a skipped duplicate achieved what the
+    job it deferred to did (a failed original means this file is not indexed either)."""
+    job = job_view(settings, job_id)
+    other = job.get("duplicate_of")
+    if job["status"] == JobStatus.SKIPPED and other:
+        original = job_view(settings, other)["status"]
+        return JobStatus.SKIPPED if original == JobStatus.SUCCEEDED else original
+    return str(job["status"])
 
 
 def dispatch(settings: Settings, job_ids: Sequence[int]) -> None:
@@ -158,8 +277,16 @@ class BackgroundIngest:
                 self._runner = threading.Thread(target=self._drain, name="ingest", daemon=True)
                 self._runner.start()
 
+    def resume(self) -> list[int]:
+        """At start: take over the jobs a stopped process left (see resume_orphans)."""
+        adopted = resume_orphans(self.settings)
+        if adopted:
+            self.enqueue(adopted)
+        return adopted
+
     def shutdown(self, timeout: float = 60.0) -> None:
-        """Let the job in hand finish (queued ones stay queued in the catalog), then stop."""
+        """Let the job in hand finish (queued ones stay queued, and the next start resumes
+        them), then stop."""
         self._stopping.set()
         if self._runner is not None:
             self._runner.join(timeout)
@@ -198,6 +325,22 @@ def job_views(settings: Settings, job_ids: Sequence[int]) -> list[dict[str, Any]
         return [job_summary(j) for j in list_jobs(session=session, job_ids=job_ids)]
 
 
+@dataclass(frozen=True)
+class Left:
+    """What an interrupted run leaves for the next one."""
+
+    interrupted: list[dict[str, Any]]
+    queued: list[dict[str, Any]]
+
+
+def left_behind(settings: Settings, job_ids: Sequence[int]) -> Left:
+    views = job_views(settings, job_ids)
+    return Left(
+        interrupted=[v for v in views if v["status"] in (JobStatus.INTERRUPTED, JobStatus.RUNNING)],
+        queued=[v for v in views if v["status"] == JobStatus.QUEUED],
+    )
+
+
 def wait_for(
     settings: Settings,
     job_ids: Sequence[int],
@@ -222,24 +365,6 @@ def wait_for(
     return sorted(pending)
 
 
-def all_succeeded(views: Iterable[dict[str, Any]]) -> bool:
-    """Every job indexed its file or found it indexed already."""
-    return all(v["status"] in (JobStatus.SUCCEEDED, JobStatus.SKIPPED) for v in views)
-
-
-__all__ = [
-    "BackgroundIngest",
-    "BadInput",
-    "NothingToIngest",
-    "all_succeeded",
-    "create_jobs",
-    "dispatch",
-    "ingest_job",
-    "job_view",
-    "job_views",
-    "run_jobs",
-    "save_upload",
-    "start",
-    "submit",
-    "wait_for",
-]
+def all_succeeded(outcomes: Iterable[str]) -> bool:
+    """Every file was indexed, or was indexed already."""
+    return all(o in OK for o in outcomes)

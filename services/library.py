@@ -16,8 +16,6 @@ from sqlalchemy import delete, func, select, tuple_
 from core.catalog import (
     count_jobs,
     count_videos,
-    create_job,
-    job_is_alive,
     job_summary,
     list_jobs,
     list_videos,
@@ -25,6 +23,7 @@ from core.catalog import (
     video_summary,
 )
 from core.db import session_scope
+from core.job_claims import job_is_alive
 from core.models import Job, JobStatus, Segment, Video, VideoStatus
 from core.settings import Settings
 from core.vectors import (
@@ -34,6 +33,7 @@ from core.vectors import (
     sync_from_catalog,
     sync_video,
 )
+from services.ingest import create_jobs
 
 
 class FileGone(LookupError):
@@ -191,9 +191,9 @@ def forget_failed_file(settings: Settings, path: str) -> int:
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def _live_owner(settings: Settings, session: Any, video: Video) -> Job | None:
+def _live_owner(session: Any, video: Video) -> Job | None:
     owner = session.get(Job, video.claimed_by_job) if video.claimed_by_job else None
-    if owner is not None and job_is_alive(owner, stale_after=settings.stale_job_seconds):
+    if owner is not None and job_is_alive(owner):
         return owner  # type: ignore[no-any-return]
     return None
 
@@ -206,7 +206,7 @@ def reindex_video(settings: Settings, video_id: str) -> list[int]:
         video = session.get(Video, video_id)
         if video is None:
             raise LookupError(f"no video {video_id}")
-        owner = _live_owner(settings, session, video)
+        owner = _live_owner(session, video)
         if owner is not None:
             raise Busy(f"video {video_id} is being indexed by job {owner.id}")
         path = next(
@@ -218,7 +218,8 @@ def reindex_video(settings: Settings, video_id: str) -> list[int]:
         video.status = VideoStatus.PENDING
         video.error = None
         video.claimed_by_job = None
-        return [create_job(session=session, path=path).id]
+    # Embedded: the job belongs to this process's runner; served: to the workers' queue.
+    return create_jobs([Path(path)], settings, owned=settings.embedded_tasks)
 
 
 def delete_video(settings: Settings, video_id: str) -> None:
@@ -230,7 +231,7 @@ def delete_video(settings: Settings, video_id: str) -> None:
         video = session.get(Video, video_id)
         if video is None:
             raise LookupError(f"no video {video_id}")
-        owner = _live_owner(settings, session, video)
+        owner = _live_owner(session, video)
         if owner is not None:
             raise Busy(f"video {video_id} is being indexed by job {owner.id}")
         files = [Path(video.source_path), *(Path(p.path) for p in video.paths)]

@@ -19,7 +19,6 @@ from core.models import (
     Video,
     VideoPath,
     VideoStatus,
-    utcnow,
 )
 from core.settings import Settings
 from services import library
@@ -149,9 +148,8 @@ def test_removing_a_video_removes_its_rows_thumbnails_and_uploaded_file_only(set
 def test_a_video_being_indexed_cannot_be_removed(settings):
     vid = add_ready_video(settings, "busy", ["x"], status=VideoStatus.PROCESSING)
     with session_scope(settings) as session:
-        job = Job(
-            path="/videos/busy", status=JobStatus.RUNNING, stage="sample", started_at=utcnow()
-        )
+        job = Job(path="/videos/busy", status=JobStatus.QUEUED, stage="queued")  # the workers'
+
         session.add(job)
         session.flush()
         video = session.get(Video, vid)

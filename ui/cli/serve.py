@@ -27,7 +27,14 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
             "worker",
             "set VIDSEARCH_BROKER_URL (e.g. redis://127.0.0.1:6379/0) to run a worker",
         )
+    from services.ingest import dispatch, resume_orphans
     from services.tasks import app  # registers the tasks on the app it runs
+
+    # Jobs a person stopped part way (interrupted) go back to the queue; what a dead worker
+    # held comes back from the broker by itself (acks_late).
+    resumed = resume_orphans(settings)
+    if resumed:
+        dispatch(settings, resumed)
 
     argv = [
         "worker",

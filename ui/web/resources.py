@@ -1,6 +1,6 @@
 """What the pages share, made once per server process with ``st.cache_resource``: the settings,
 the search service (its query model and in-memory index, warmed up), summaries, the background
-ingest runner and the recommender. Keyed by the settings, so a process serving one library
+ingest runner (which takes up the jobs a stopped process left) and the recommender. Keyed by the settings, so a process serving one library
 never rebuilds them; a search on a page costs a search, not a model load."""
 
 from __future__ import annotations
@@ -43,11 +43,14 @@ def _build(key: str, _cfg: Settings) -> AppServices:
     cfg = _cfg  # the underscore keeps Streamlit from hashing it: ``key`` is its JSON
     search = build_search_service(cfg)
     warm_up(search)
+    ingest = BackgroundIngest(cfg)
+    if cfg.embedded_tasks:
+        ingest.resume()  # the jobs a stopped process left (see services/ingest.py)
     return AppServices(
         settings=cfg,
         search=search,
         summaries=summaries(cfg, search.embedder),
-        ingest=BackgroundIngest(cfg),
+        ingest=ingest,
         recommender=recommender_for(cfg),
     )
 

@@ -84,6 +84,12 @@ def jobs_panel() -> None:
             elif j["status"] == "failed":
                 st.markdown(f"**{name}**")
                 st.error(j["error"] or "failed", icon=":material/error:")
+            elif j["status"] == "interrupted":
+                st.markdown(f"**{name}**")
+                st.warning(
+                    "Interrupted part way: it carries on when vidsearch next starts.",
+                    icon=":material/pause_circle:",
+                )
             elif j["status"] == "skipped":
                 st.markdown(f"**{name}** · already in the library ({j['note'] or 'same content'})")
             else:

@@ -1,0 +1,34 @@
+"""Named fault points: places where the fault-injection tests stop or crash a process on purpose,
+to prove that a crash at exactly that point loses nothing.
+
+Inactive unless the environment names a point: ``VS_FAULT_AT=<point>`` with
+``VS_FAULT_ACTION`` one of ``pause`` (the default: wait there, so a test can kill -9 the
+process at that very point), ``crash`` (exit at once, no clean-up, like a power cut) or
+``interrupt`` (raise KeyboardInterrupt, like Ctrl-C). ``VS_FAULT_MARKER`` names a file to create
+on arrival, so the test knows when the point is reached. (Not ``VIDSEARCH_*``: these are not
+settings, and the settings refuse names they do not know.)
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+AT, ACTION, MARKER = "VS_FAULT_AT", "VS_FAULT_ACTION", "VS_FAULT_MARKER"
+
+
+def point(name: str) -> None:
+    """A fault point; does nothing unless ``VS_FAULT_AT`` names it."""
+    if os.environ.get(AT) != name:
+        return
+    marker = os.environ.get(MARKER)
+    if marker:
+        Path(marker).write_text(f"{name} {os.getpid()}\n")
+    action = os.environ.get(ACTION, "pause")
+    if action == "crash":
+        os._exit(70)
+    if action == "interrupt":
+        raise KeyboardInterrupt(f"fault point {name}")
+    while True:  # pause: the test kills the process here
+        time.sleep(0.2)
