@@ -163,6 +163,23 @@ def library_folders(settings: Settings) -> list[str]:
     return sorted({str(Path(p).parent) for p in paths})
 
 
+def library_tags(settings: Settings, *, limit: int = 8) -> list[str]:
+    """The visual tags seen in the most ready videos: searches this library can answer."""
+    with session_scope(settings) as session:
+        rows = session.execute(
+            select(Segment.video_id, Segment.tags)
+            .join(Video, Video.id == Segment.video_id)
+            .where(Video.status == VideoStatus.READY, Segment.tags != "")
+        ).all()
+    videos_per_tag: dict[str, set[str]] = {}
+    for video_id, tags in rows:
+        for tag in tags.split(","):
+            if tag.strip():
+                videos_per_tag.setdefault(tag.strip(), set()).add(video_id)
+    ranked = sorted(videos_per_tag.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    return [tag for tag, _ in ranked[:limit]]
+
+
 def failed_files(settings: Settings, *, limit: int = 200) -> list[dict[str, Any]]:
     """Files whose latest job failed before the catalog had a video for them (not a media file,
     empty, outside the allowed roots, ...), newest first, as job_summary shows the job."""

@@ -68,6 +68,20 @@ def test_cards_carry_the_thumbnail_of_the_asked_moment(settings):
     assert library.video_cards(settings, []) == {}
 
 
+def test_suggestions_are_the_tags_seen_in_the_most_videos_and_folders_hold_ready_videos(settings):
+    from core.db import session_scope as scope
+
+    a = add_ready_video(settings, "a", ["x", "y"], folder="/v/one")
+    b = add_ready_video(settings, "b", ["z"], folder="/v/two")
+    add_ready_video(settings, "c", ["w"], folder="/v/three", status=VideoStatus.FAILED)
+    with scope(settings) as session:
+        for seg in session.scalars(select(Segment)):
+            seg.tags = {a: "tram, cat", b: "cat"}.get(seg.video_id, "volcano")
+    assert library.library_tags(settings) == ["cat", "tram"]
+    assert library.library_tags(settings, limit=1) == ["cat"]
+    assert library.library_folders(settings) == ["/v/one", "/v/two"]
+
+
 def test_a_file_that_never_became_a_video_is_listed_with_its_reason_until_forgotten(settings):
     with session_scope(settings) as session:
         session.add_all(

@@ -34,3 +34,11 @@ def test_ui_is_a_real_command_now():
     parser = build_parser()
     args = parser.parse_args(["ui", "--port", "8600"])
     assert args.command == "ui" and args.port == 8600 and args.func.__name__ == "cmd_ui"
+
+
+def test_text_from_files_and_people_is_shown_literally_not_as_markdown():
+    from ui.web.components import md, summary_text
+
+    assert md("my_holiday_video.mp4 costs $5 *now*") == r"my\_holiday\_video.mp4 costs \$5 \*now\*"
+    assert md("<b>[x](y)</b>") == r"\<b\>\[x\](y)\</b\>"
+    assert summary_text("0:00 – a_b\n\n0:05 – c") == "0:00 – a\\_b  \n0:05 – c"

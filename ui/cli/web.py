@@ -3,7 +3,8 @@
 Streamlit's own settings apply as they always do (``STREAMLIT_SERVER_PORT``,
 ``STREAMLIT_SERVER_ADDRESS``, ``.streamlit/config.toml``, ...); ``--port`` and ``--host`` win over
 them. Defaults that suit a server are added only where the person set nothing: headless (no
-browser to open), no usage statistics sent anywhere, and no watching of the source files."""
+browser to open), no usage statistics sent anywhere, no watching of the source files, uploads
+up to 4 GB, and no developer toolbar."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ SERVER_DEFAULTS = {
     "browser.gatherUsageStats": ("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false"),
     "server.fileWatcherType": ("STREAMLIT_SERVER_FILE_WATCHER_TYPE", "none"),
     "server.maxUploadSize": ("STREAMLIT_SERVER_MAX_UPLOAD_SIZE", "4096"),  # MB: videos are big
+    "client.toolbarMode": ("STREAMLIT_CLIENT_TOOLBAR_MODE", "minimal"),  # no developer menu
 }
 
 

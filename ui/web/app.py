@@ -14,6 +14,7 @@ from ui.web.resources import settings
 HERE = Path(__file__).parent
 
 st.set_page_config(page_title="vidsearch", page_icon="🎬", layout="wide")
+st.logo(str(HERE / "logo.svg"), size="large")
 ui.style()
 cfg = settings()
 

@@ -3,6 +3,7 @@ thumbnails, links to the video page, video tiles and the page's look."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -33,8 +34,9 @@ REASON_ICONS = {
 
 CSS = """
 <style>
-.st-key-results [data-testid="stImage"] img, .vs-tiles [data-testid="stImage"] img,
-[class*="st-key-tile-"] [data-testid="stImage"] img, [class*="st-key-card-"] img {
+h1 { font-size: 2.1rem !important; padding-top: 0 !important; }
+[data-testid="stMainBlockContainer"] { padding-top: 3rem; }
+[class*="st-key-tile-"] img, [class*="st-key-card-"] img, [class*="st-key-lib-"] img {
   border-radius: 10px; aspect-ratio: 16 / 9; object-fit: cover; width: 100%;
 }
 [class*="st-key-card-"] { transition: box-shadow .15s ease-in-out; }
@@ -51,6 +53,15 @@ CSS = """
 """
 
 
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>#~$|])")
+
+
+def md(text: object) -> str:
+    """Text from files and people (titles, transcripts, paths, reasons) as literal markdown: an
+    underscore in a file name is not italics, a dollar sign is not mathematics."""
+    return _MARKDOWN.sub(r"\\\1", str(text))
+
+
 def style() -> None:
     st.html(CSS)
 
@@ -65,6 +76,11 @@ def clock(seconds: float | None) -> str:
 
 def duration_label(seconds: float | None) -> str:
     return clock(seconds) if seconds else "–"
+
+
+def summary_text(text: str) -> str:
+    """A summary as markdown: each timestamped sentence on its own line."""
+    return "  \n".join(md(line.strip()) for line in text.splitlines() if line.strip())
 
 
 def relevance(score: float) -> float:
@@ -117,7 +133,7 @@ def video_tile(
     with st.container(key=f"tile-{key}"):
         thumbnail(card.get("thumbnail"))
         watch_progress(progress)
-        video_link(card["video_id"], card["title"], start=start)
+        video_link(card["video_id"], md(card["title"]), start=start)
         meta = duration_label(card.get("duration"))
         st.caption(f"{meta} · {caption}" if caption else meta)
 

@@ -9,6 +9,7 @@ import streamlit as st
 from core.settings import Settings
 from services.library import FileGone
 from services.playback import needs_conversion, playable_file
+from ui.web import components as ui
 from ui.web import viewer
 
 PROGRESS_EVERY_S = 30  # a progress event this often while playing (the resume point)
@@ -102,7 +103,7 @@ def player(
         else:
             playable = playable_file(settings, video_id)
     except FileGone as exc:
-        st.error(f"This video's file is gone from disk: {exc}", icon=":material/link_off:")
+        st.error(f"This video's file is gone from disk: {ui.md(exc)}", icon=":material/link_off:")
         return False
     except LookupError:
         st.error("This video is not in the library any more.", icon=":material/search_off:")

@@ -17,6 +17,7 @@ from services.ingest import BackgroundIngest
 from services.recommendations import recommender_for
 from services.search import build_search_service, warm_up
 from services.summaries import summaries
+from ui.web.components import md
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def settings() -> Settings:
     try:
         return get_settings()
     except SettingsError as exc:
-        st.error(f"vidsearch cannot start: {exc}")
+        st.error(f"vidsearch cannot start: {md(exc)}")
         st.stop()
         raise  # not reached
 

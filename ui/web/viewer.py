@@ -9,6 +9,7 @@ import streamlit as st
 
 from core.settings import Settings
 from services import users
+from ui.web.components import md
 
 KEY = "viewer"  # {"user_id": int, "name": str} once someone is picked
 
@@ -55,14 +56,14 @@ def sidebar(settings: Settings) -> None:
             try:
                 user, token = users.add_user(settings, name)
             except users.UserError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
             else:
                 sign_in(user)
                 st.session_state["new-token"] = (user["name"], token)
                 st.rerun()
     issued = st.session_state.pop("new-token", None)
     if issued:
-        st.success(f"Hello, {issued[0]}!")
+        st.success(f"Hello, {md(issued[0])}!")
         st.caption("Your API token for the HTTP API, shown this once:")
         st.code(issued[1], language=None)
 
@@ -78,6 +79,6 @@ def record(settings: Settings, video_id: str, kind: str, position: float | None 
             settings, user_id=me["user_id"], video_id=video_id, kind=kind, position=position
         )
     except (users.EventError, users.UnknownUser) as exc:
-        st.toast(f"Not recorded: {exc}", icon=":material/error:")
+        st.toast(f"Not recorded: {md(exc)}", icon=":material/error:")
         return False
     return True

@@ -78,6 +78,15 @@ def test_a_timestamp_chip_plays_the_video_from_that_moment(web_settings, video_i
     assert video.proto.autoplay
 
 
+def test_an_empty_query_suggests_what_the_library_shows_and_a_suggestion_searches(web_settings):
+    at = open_app()
+    suggestions = [b for b in at.button if b.key is None and b.label and b.proto.type == "tertiary"]
+    assert "espresso" in [b.label for b in suggestions]
+    next(b for b in suggestions if b.label == "espresso").click().run()
+    assert at.text_input(key="q").value == "espresso"
+    assert at.get("page_link")[0].proto.label == "**espresso narrated**"
+
+
 def test_the_empty_state_shows_when_nothing_matches(web_settings):
     at = search(open_app(), "a volcano erupting under the northern lights")
     (info,) = at.info
@@ -317,7 +326,8 @@ def test_the_page_stops_with_a_reason_on_a_bad_setting(web_settings, monkeypatch
     monkeypatch.setenv("VIDSEARCH_FUSION", "loudest")
     get_settings.cache_clear()
     at = AppTest.from_file(str(APP), default_timeout=60).run()
-    assert "VIDSEARCH_FUSION" in at.error[0].value
+    shown = at.error[0].value.replace("\\", "")  # markdown escapes
+    assert "VIDSEARCH_FUSION" in shown and "loudest" in shown
 
 
 def test_every_page_file_is_in_the_navigation():

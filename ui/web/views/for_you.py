@@ -37,7 +37,7 @@ def page() -> None:
     )
     if new_here:
         st.info(
-            f"Welcome, {me['name']}! Nothing is known about your taste yet: watch, finish or "
+            f"Welcome, {ui.md(me['name'])}! Nothing is known about your taste yet: watch, finish or "
             "like a few videos and this page learns from them. Until then, here is what is new "
             "and popular in the library.",
             icon=":material/waving_hand:",
@@ -65,7 +65,7 @@ def page() -> None:
         [
             {
                 "card": cards[r.video_id],
-                "caption": r.reason,
+                "caption": ui.md(r.reason),
                 "icon": ui.REASON_ICONS.get(r.reason_kind),
             }
             for r in picks

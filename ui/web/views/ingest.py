@@ -31,7 +31,7 @@ def _queue(app: AppServices, paths: list[Path], *, confine: bool) -> None:
         jobs = submit(app.settings, paths, confine=confine)
         start(app.settings, jobs, background=app.ingest)
     except (BadInput, NothingToIngest) as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(ui.md(exc), icon=":material/error:")
     else:
         st.toast(f"Indexing {len(jobs)} file{'s' if len(jobs) != 1 else ''}")
 
@@ -51,7 +51,7 @@ def uploads(app: AppServices) -> None:
 def folder(app: AppServices) -> None:
     roots = app.settings.allowed_roots
     if roots:
-        st.caption("Allowed folders: " + ", ".join(f"`{r}`" for r in roots))
+        st.caption("Allowed folders: " + ", ".join(ui.md(r) for r in roots))
     else:
         st.caption("Any folder this server can read (VIDSEARCH_ALLOWED_ROOTS is not set).")
     with st.form("folder", border=False):
@@ -76,14 +76,14 @@ def jobs_panel() -> None:
         st.caption("No jobs yet.")
         return
     for j in jobs:
-        name = Path(j["path"]).name
+        name = ui.md(Path(j["path"]).name)
         with st.container(border=True, key=f"job-{j['job_id']}"):
             if j["status"] in ACTIVE:
                 stage = STAGES.get(j["stage"], j["stage"])
                 st.progress(j["progress"], text=f"**{name}** · {stage} · {j['progress']:.0%}")
             elif j["status"] == "failed":
                 st.markdown(f"**{name}**")
-                st.error(j["error"] or "failed", icon=":material/error:")
+                st.error(ui.md(j["error"] or "failed"), icon=":material/error:")
             elif j["status"] == "interrupted":
                 st.markdown(f"**{name}**")
                 st.warning(
@@ -91,7 +91,9 @@ def jobs_panel() -> None:
                     icon=":material/pause_circle:",
                 )
             elif j["status"] == "skipped":
-                st.markdown(f"**{name}** · already in the library ({j['note'] or 'same content'})")
+                st.markdown(
+                    f"**{name}** · already in the library ({ui.md(j['note'] or 'same content')})"
+                )
             else:
                 with st.container(horizontal=True, vertical_alignment="center"):
                     st.markdown(f":material/check_circle: **{name}** · indexed")

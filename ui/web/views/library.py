@@ -63,17 +63,17 @@ def video_row(app: AppServices, video: dict, card: dict, summary: str | None) ->
             ui.thumbnail(card.get("thumbnail"))
         with mid:
             if video["status"] == "ready":
-                ui.video_link(vid, f"**{video['title']}**")
+                ui.video_link(vid, f"**{ui.md(video['title'])}**")
             else:
-                st.markdown(f"**{video['title']}**")
+                st.markdown(f"**{ui.md(video['title'])}**")
             with st.container(horizontal=True):
                 ui.status_badge(video["status"])
                 st.caption(
                     f"{ui.duration_label(video['duration'])} · {video['segments']} segments · "
-                    f"{video['path']}"
+                    f"{ui.md(video['path'])}"
                 )
             if video["status"] == "failed":
-                st.error(video["error"] or "Indexing failed.", icon=":material/error:")
+                st.error(ui.md(video["error"] or "Indexing failed."), icon=":material/error:")
             elif summary:
                 st.markdown(
                     summary if len(summary) < 400 else summary[:400].rsplit(" ", 1)[0] + " …"
@@ -92,7 +92,7 @@ def video_row(app: AppServices, video: dict, card: dict, summary: str | None) ->
             )
             with st.popover("Remove", icon=":material/delete:", width="stretch"):
                 st.write(
-                    f"Remove “{video['title']}” from the library? Its history and summary go "
+                    f"Remove “{ui.md(video['title'])}” from the library? Its history and summary go "
                     "too; the file stays on disk unless it was uploaded here."
                 )
                 st.button(
@@ -109,7 +109,7 @@ def page() -> None:
     st.title("Library")
     message = st.session_state.pop("library-message", None)
     if message:
-        (st.error if message[0] == "error" else st.info)(message[1])
+        (st.error if message[0] == "error" else st.info)(ui.md(message[1]))
     counts = {
         name: page_videos(app.settings, status=s, limit=1).total for name, s in FILTERS.items()
     }
@@ -143,8 +143,8 @@ def page() -> None:
         for job in failed:
             with st.container(border=True, key=f"failed-{job['job_id']}"):
                 text, retry, forget = st.columns([7, 1.2, 1.2], vertical_alignment="center")
-                text.markdown(f"**{job['path'].rsplit('/', 1)[-1]}**")
-                text.error(job["error"] or "failed", icon=":material/error:")
+                text.markdown(f"**{ui.md(job['path'].rsplit('/', 1)[-1])}**")
+                text.error(ui.md(job["error"] or "failed"), icon=":material/error:")
                 retry.button(
                     "Retry", key=f"retry-{job['job_id']}", on_click=_retry, args=(app, job["path"])
                 )

@@ -4,6 +4,7 @@ from there, and each video's summary."""
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,7 @@ import streamlit as st
 
 from core.vectors import SearchFilter
 from search.types import QueryError, SearchResponse, VideoResult
-from services.library import health, library_folders, video_cards
+from services.library import health, library_folders, library_tags, video_cards
 from services.summaries import summary_of
 from ui.web import components as ui
 from ui.web.player import player
@@ -27,16 +28,16 @@ DURATIONS = {
 }
 ADDED = {"Any time": None, "Past day": 1, "Past week": 7, "Past month": 30}
 _SEEN = re.compile(r"\[seen: ([^\]]*)\]")
-EXAMPLES = ["a cup of coffee", "a cyclist in traffic", "city skyline at night", "people walking"]
+PLACEHOLDER = "Describe a moment: a cup of coffee, a tram in the street, someone talking…"
 
 
 def moment_text(text: str) -> str:
     """A moment's caption as people read it: what is said, then what is seen."""
     seen = _SEEN.search(text)
     said = _SEEN.sub("", text).strip()
-    parts = [f"“{said}”"] if said else []
+    parts = [f"“{ui.md(said)}”"] if said else []
     if seen and seen.group(1).strip():
-        parts.append(f"*seen: {seen.group(1).strip()}*")
+        parts.append(f"*seen: {ui.md(seen.group(1).strip())}*")
     return " · ".join(parts) or "*a matching moment*"
 
 
@@ -73,11 +74,11 @@ def result_card(app: AppServices, r: VideoResult, card: dict, rank: int) -> None
         with left:
             ui.thumbnail(card.get("thumbnail"))
         with right:
-            ui.video_link(r.video_id, f"**{r.title}**", start=best.start if best else None)
+            ui.video_link(r.video_id, f"**{ui.md(r.title)}**", start=best.start if best else None)
             folder = card["path"].rsplit("/", 2)[-2] if "/" in card["path"] else ""
             st.html(
                 f'<div class="vs-meta">{ui.duration_label(card.get("duration"))}'
-                + (f" · {folder}" if folder else "")
+                + (f" · {html.escape(folder)}" if folder else "")
                 + "</div>"
             )
             ui.relevance_bar(r.score)
@@ -106,9 +107,9 @@ def result_card(app: AppServices, r: VideoResult, card: dict, rank: int) -> None
             try:
                 s = summary_of(app.settings, r.video_id, service=app.summaries)
             except LookupError as exc:
-                st.caption(f"No summary: {exc}")
+                st.caption(f"No summary: {ui.md(exc)}")
             else:
-                st.write(s.summary)
+                st.markdown(ui.summary_text(s.summary))
                 st.caption("BART summary" if s.method == "bart" else "Extractive summary")
 
 
@@ -153,7 +154,7 @@ def page() -> None:
     query = st.text_input(
         "Search your videos",
         key="q",
-        placeholder=f"Describe a moment: {', '.join(EXAMPLES[:3])}…",
+        placeholder=PLACEHOLDER,
         label_visibility="collapsed",
         icon=":material/search:",
         on_change=lambda: st.session_state.update(limit=PAGE, playing=None),
@@ -179,12 +180,12 @@ def page() -> None:
         elif query.strip():
             st.query_params["q"] = query
             response = app.search.search(query, limit=limit, flt=flt)
-            what = f"“{query.strip()}”"
+            what = f"“{ui.md(query.strip())}”"
         else:
             st.query_params.pop("q", None)
             with st.container(horizontal=True, key="examples"):
-                st.caption("Try:")
-                for example in EXAMPLES:
+                st.caption("Seen in your videos:")
+                for example in library_tags(app.settings):
                     st.button(
                         example,
                         type="tertiary",
@@ -192,7 +193,7 @@ def page() -> None:
                     )
             return
     except QueryError as exc:
-        st.warning(str(exc), icon=":material/error:")
+        st.warning(ui.md(exc), icon=":material/error:")
         return
     results(app, response, what, time.perf_counter() - started)
 

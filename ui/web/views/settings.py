@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from services.doctor import run_checks
+from ui.web import components as ui
 from ui.web import viewer
 from ui.web.resources import settings
 
@@ -27,7 +28,7 @@ def page() -> None:
     cfg = settings()
     st.title("Settings")
     me = viewer.current()
-    st.caption(f"Signed in as **{me['name']}**" if me else "Nobody is signed in.")
+    st.caption(f"Signed in as **{ui.md(me['name'])}**" if me else "Nobody is signed in.")
     st.subheader("Health")
     with st.spinner("Checking backends and models…"):
         checks = run_checks(cfg)

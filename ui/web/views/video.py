@@ -29,9 +29,9 @@ def _seek(start: float) -> None:
 def _segment_line(seg: dict) -> str:
     said = (seg.get("transcript") or "").strip()
     if said:
-        return said
+        return ui.md(said)
     tags = (seg.get("tags") or "").strip()
-    return f"*Shows {tags}.*" if tags else "*(no speech)*"
+    return f"*Shows {ui.md(tags)}.*" if tags else "*(no speech)*"
 
 
 def _feedback(app: AppServices, video_id: str) -> None:
@@ -105,17 +105,17 @@ def page() -> None:
         return
     st.session_state[f"duration-{video_id}"] = detail["duration"]
     start = _start_from_url()
-    st.title(detail["title"])
+    st.title(detail["title"], anchor=False)
     bits = [ui.duration_label(detail["duration"])]
     if detail.get("width"):
         bits.append(f"{detail['width']}×{detail['height']}")
     bits.append("speech" if detail.get("has_speech") else "no speech")
-    bits.append(detail["path"])
+    bits.append(ui.md(detail["path"]))
     st.caption(" · ".join(bits))
     if detail["status"] != "ready":
         ui.status_badge(detail["status"])
         if detail.get("error"):
-            st.error(detail["error"], icon=":material/error:")
+            st.error(ui.md(detail["error"]), icon=":material/error:")
         return
 
     main, side = st.columns([3, 2], gap="large")
@@ -142,9 +142,9 @@ def page() -> None:
         try:
             summary = summary_of(app.settings, video_id, service=app.summaries)
         except LookupError as exc:
-            st.caption(f"No summary yet: {exc}")
+            st.caption(f"No summary yet: {ui.md(exc)}")
         else:
-            st.write(summary.summary)
+            st.markdown(ui.summary_text(summary.summary))
             if summary.method == "bart":
                 st.caption(f"Written by BART ({summary.model})")
             else:
