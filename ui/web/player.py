@@ -30,11 +30,12 @@ function playerOf(target) {
   return (window.__vsPlayers || {})[cls] || null;
 }
 function settle(video, p, loaded) {
-  if (p.pending == null) return;
-  const d = Math.abs(video.currentTime - p.pending);
-  if (d <= 0.02) p.pending = null;
-  else if (loaded || d < 1.01) video.currentTime = p.pending;  // Streamlit's whole-second seek
-  else p.pending = null;  // the person sought elsewhere
+  // Once per element and moment: a new moment (nonce), or a player React mounted afresh.
+  if (p.start == null || video.__vsDone === p.nonce) return;
+  const d = Math.abs(video.currentTime - p.start);
+  if (d <= 0.02) video.__vsDone = p.nonce;
+  else if (loaded || d < 1.01) video.currentTime = p.start;  // after Streamlit's whole second
+  else video.__vsDone = p.nonce;  // the person sought elsewhere
 }
 const handlers = {
   loadedmetadata: (v, p) => settle(v, p, true),
@@ -61,7 +62,7 @@ export default function(component) {
   p.send = (kind, position) => setTriggerValue("event", {kind, position, at: Date.now()});
   if (p.nonce !== data.nonce) {
     p.nonce = data.nonce;
-    p.pending = data.start;
+    p.start = data.start;
     const video = document.querySelector("." + name + " video");
     if (video && video.readyState >= 1) settle(video, p, true);
   }

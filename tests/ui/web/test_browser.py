@@ -1,6 +1,7 @@
 """End to end in a real browser: Debian's Chromium, driven by Playwright, against `vidsearch ui`
-serving the footage library on 127.0.0.1. Search, open a result, and the video element plays
-from the moment's start. A screenshot is kept under test-artifacts/ (VIDSEARCH_TEST_ARTIFACTS)."""
+serving the footage library on 127.0.0.1. Sign in, search, open a result: the video element is
+at the moment's start, and playing and pausing it are recorded as watch events. A screenshot
+is kept under test-artifacts/ (VIDSEARCH_TEST_ARTIFACTS)."""
 
 from __future__ import annotations
 
@@ -65,22 +66,29 @@ def served_ui(footage_home: Path, tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-def test_search_open_a_result_and_the_player_starts_at_the_moment(served_ui, video_id_of):
+def test_search_open_a_result_and_the_player_starts_at_the_moment(
+    served_ui, video_id_of, web_settings
+):
+    from services import users
+
     require(CHROMIUM.is_file(), f"{CHROMIUM} is missing: scripts/bootstrap.sh installs chromium")
     sync_api = require_module("playwright.sync_api", "pip install playwright (pyproject's dev set)")
     bikes = video_id_of("bikes.mp4")
+    me, _ = users.add_user(web_settings, "Browser")
     started = time.perf_counter()
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(served_ui, wait_until="domcontentloaded")
+            page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
+            page.get_by_role("option", name="Browser").click()
             box = page.get_by_placeholder("Describe a moment", exact=False)
             box.fill("a tram passing the cyclists")
             box.press("Enter")
             card = page.locator(f".st-key-card-{bikes}")
             # The page streams in: wait for the moment's words, not just the card.
-            card.get_by_text(TRAM_LINE).wait_for(timeout=90_000)
+            card.get_by_text(TRAM_LINE).first.wait_for(timeout=90_000)
             card.get_by_role("link", name="bikes").click()
 
             page.wait_for_url(f"**/video?v={bikes}&t=1.28", timeout=30_000)
@@ -94,6 +102,21 @@ def test_search_open_a_result_and_the_player_starts_at_the_moment(served_ui, vid
             assert current == pytest.approx(1.28, abs=0.05)
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "browser-video-page.png"))
+
+            # Play (muted: browsers let a page start muted playback) and pause: both recorded.
+            page.evaluate(
+                "const v = document.querySelector('video'); v.muted = true; void v.play()"
+            )
+            page.wait_for_function("document.querySelector('video').currentTime > 2.5")
+            page.evaluate("document.querySelector('video').pause()")
+            deadline = time.monotonic() + 30
+            while len(events := users.history(web_settings, user_id=me["user_id"])) < 2:
+                assert time.monotonic() < deadline, events
+                time.sleep(0.2)
         finally:
             browser.close()
+    progress, start = events
+    assert (start["kind"], start["video_id"]) == ("started", bikes)
+    assert start["position"] == pytest.approx(1.28, abs=0.05)
+    assert progress["kind"] == "progress" and progress["position"] > 2.5
     print(f"browser test: {time.perf_counter() - started:.1f} s in the browser")
