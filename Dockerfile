@@ -1,13 +1,15 @@
-# The vidsearch image: API, UI and Celery workers all run from it.
+# The vidsearch image: API, web UI and Celery workers all run from it.
 FROM python:3.11-slim
 RUN apt-get update && apt-get install -y --no-install-recommends espeak-ng && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY core core
 COPY videobert videobert
+COPY model_lifecycle model_lifecycle
 COPY indexer indexer
 COPY search search
 COPY recommender recommender
+COPY services services
 COPY api api
 COPY ui ui
 RUN pip install --no-cache-dir "torch==2.13.0" && pip install --no-cache-dir ".[media]"

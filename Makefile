@@ -8,15 +8,23 @@ HOME_DIR ?= $(or $(VIDSEARCH_HOME),$(CURDIR)/.vidsearch)
 setup:
 	@scripts/bootstrap.sh
 
-# Index the package-shipped sample footage on the embedded default, then serve search over it.
+UI_PORT ?= 8501
+API_PORT ?= $(or $(PORT),8000)
+
+# Index the package-shipped sample footage on the embedded default, then serve it: the web UI in
+# the foreground, the HTTP API beside it in the background (Ctrl-C stops both).
 demo: setup
 	@VIDSEARCH_HOME=$(HOME_DIR) $(VENV)/bin/vidsearch samples >/dev/null
 	@VIDSEARCH_HOME=$(HOME_DIR) $(VENV)/bin/vidsearch ingest $(HOME_DIR)/samples --wait
 	@VIDSEARCH_HOME=$(HOME_DIR) $(VENV)/bin/vidsearch videos
 	@echo; echo '$$ vidsearch search "a cup of coffee"'
 	@VIDSEARCH_HOME=$(HOME_DIR) $(VENV)/bin/vidsearch search "a cup of coffee"
-	@echo; echo "serving search on http://127.0.0.1:8000 (try /search?q=espresso and /docs); Ctrl-C stops"
-	@VIDSEARCH_HOME=$(HOME_DIR) $(VENV)/bin/vidsearch api --host 127.0.0.1 --port $(or $(PORT),8000)
+	@export VIDSEARCH_HOME=$(HOME_DIR); \
+	$(VENV)/bin/vidsearch api --host 127.0.0.1 --port $(API_PORT) >$(HOME_DIR)/api.log 2>&1 & api=$$!; \
+	trap 'kill $$api 2>/dev/null' EXIT INT TERM; \
+	echo; echo "web UI:   http://127.0.0.1:$(UI_PORT)   (search, watch, library, add videos)"; \
+	echo "HTTP API: http://127.0.0.1:$(API_PORT)/docs (log: $(HOME_DIR)/api.log); Ctrl-C stops both"; \
+	$(VENV)/bin/vidsearch ui --host 127.0.0.1 --port $(UI_PORT)
 
 # The whole test suite: unit tests, real-weight tests, PostgreSQL + Redis + Celery worker tests.
 test: setup lint

@@ -194,6 +194,17 @@ class Settings(BaseSettings):
         return self.home / "cache"
 
     @property
+    def uploads_dir(self) -> Path:
+        """Files people upload through the web UI, kept here and ingested from here."""
+        return self.home / "uploads"
+
+    @property
+    def ingest_roots(self) -> list[Path]:
+        """Where ingest may read: the allowed roots plus the uploads folder (the server wrote
+        those files itself); empty (anywhere) when no roots are set."""
+        return [*self.allowed_roots, self.uploads_dir] if self.allowed_roots else []
+
+    @property
     def embedded_tasks(self) -> bool:
         return self.broker_url is None
 

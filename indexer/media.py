@@ -299,3 +299,66 @@ def write_video(
 def read_audio_file(path: Path) -> np.ndarray:
     """Any audio file (e.g. espeak-ng's WAV) as 16 kHz mono float32."""
     return decode_audio(path)
+
+
+def transcode_for_browser(
+    src: Path,
+    dst: Path,
+    *,
+    max_height: int = 720,
+    crf: int = 26,
+    on_progress: Any = None,
+) -> Path:
+    """Re-encode a video that browsers cannot play (MPEG-2, Cinepak, MS-MPEG4, ...) as an H.264
+    + AAC MP4 with its index first, keeping every frame's time so a moment's timestamp stays
+    right. ``on_progress(fraction)`` follows the decode."""
+    with (
+        _open(src) as inp,
+        av.open(str(dst), mode="w", format="mp4", options={"movflags": "faststart"}) as out,
+    ):
+        vin = _main_video_stream(inp, src)
+        vin.thread_type = "AUTO"
+        ain = inp.streams.audio[0] if inp.streams.audio else None
+        rate = vin.average_rate or vin.guessed_rate or Fraction(25)
+        height = min(max_height, vin.codec_context.height) // 2 * 2
+        width = max(2, round(vin.codec_context.width * height / vin.codec_context.height / 2) * 2)
+        vout: Any = out.add_stream("libx264", rate=rate)
+        vout.width, vout.height, vout.pix_fmt = width, height, "yuv420p"
+        vout.options = {"preset": "veryfast", "crf": str(crf)}
+        vout.codec_context.time_base = Fraction(1, 1000)
+        aout: Any = None
+        resampler: Any = None
+        if ain is not None:
+            aout = out.add_stream("aac", rate=48_000, layout="stereo")
+            resampler = av.AudioResampler(format="fltp", layout="stereo", rate=48_000)
+        duration = _duration(inp, vin) or 1.0
+        last_pts = -1
+        streams = [vin] + ([ain] if ain is not None else [])
+        for packet in inp.demux(*streams):
+            try:
+                frames: list[Any] = list(packet.decode())
+            except av.error.FFmpegError:
+                continue  # a damaged packet: skip it, as a player would
+            for frame in frames:
+                if packet.stream.type == "video":
+                    if frame.time is None:
+                        continue
+                    pts = round(float(frame.time) * 1000)
+                    if pts <= last_pts:
+                        continue
+                    last_pts = pts
+                    image: Any = frame.reformat(width=width, height=height, format="yuv420p")
+                    image.pts, image.time_base = pts, Fraction(1, 1000)
+                    out.mux(vout.encode(image))
+                    if on_progress is not None:
+                        on_progress(min(1.0, float(frame.time) / duration))
+                else:
+                    frame.pts = None
+                    for chunk in resampler.resample(frame):
+                        out.mux(aout.encode(chunk))
+        out.mux(vout.encode(None))
+        if aout is not None:
+            for chunk in resampler.resample(None):
+                out.mux(aout.encode(chunk))
+            out.mux(aout.encode(None))
+    return dst

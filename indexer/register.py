@@ -37,7 +37,7 @@ def check_path(path: Path, settings: Settings) -> Path:
         raise BadInput(path, "file does not exist")
     if not resolved.is_file():
         raise BadInput(path, "not a regular file")
-    check_inside_roots(resolved, settings.allowed_roots)
+    check_inside_roots(resolved, settings.ingest_roots)
     size = resolved.stat().st_size
     if size == 0:
         raise BadInput(path, "empty file (0 bytes)")

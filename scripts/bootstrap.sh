@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Create (or reuse) the project's virtual environment in .venv and install what vidsearch needs.
 # Idempotent: a second run only checks. Debian packages (espeak-ng narrates the test footage,
-# opencv-doc ships real photos and clips) are installed when missing and we are root.
+# opencv-doc ships real photos and clips, chromium is the browser the end-to-end test drives)
+# are installed when missing and we are root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,13 +14,15 @@ need_apt=()
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
 # Real photos and footage for the development set and the tests (Debian's OpenCV examples).
 [ -d /usr/share/doc/opencv-doc/examples/data ] || need_apt+=(opencv-doc)
+# Debian's Chromium for the web UI's browser test (Playwright drives it; it never downloads one).
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "bootstrap: installing Debian packages: ${need_apt[*]}"
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
   else
-    echo "bootstrap: warning: missing ${need_apt[*]} (the test footage needs them)" >&2
+    echo "bootstrap: warning: missing ${need_apt[*]} (the test footage and the browser test need them)" >&2
   fi
 fi
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from core.catalog import create_job, job_summary, list_jobs
 from core.db import session_scope
@@ -72,7 +74,7 @@ def submit(settings: Settings, paths: Sequence[str | Path], *, confine: bool = F
     """
     if confine:
         for p in paths:
-            check_inside_roots(Path(p), settings.allowed_roots)
+            check_inside_roots(Path(p), settings.ingest_roots)
     files = list(expand_paths(Path(p) for p in paths))
     if not files:
         raise NothingToIngest("no video files found under the given paths")
@@ -111,6 +113,31 @@ def resume_orphans(settings: Settings) -> list[int]:
     if adopted:
         log.info("resuming %d job(s) a stopped run left: %s", len(adopted), adopted)
     return adopted
+
+
+UPLOAD_CHUNK = 1 << 20
+_UNSAFE_NAME = re.compile(r"[^\w.\- ()+,]+")
+
+
+def upload_name(name: str) -> str:
+    """A file name safe to write: the last path component, odd characters replaced."""
+    base = _UNSAFE_NAME.sub("_", Path(name.replace("\\", "/")).name).strip(" .")
+    return base[:200] or "upload"
+
+
+def save_upload(settings: Settings, name: str, data: bytes | BinaryIO) -> Path:
+    """Keep an uploaded file under ``VIDSEARCH_HOME/uploads`` (its own folder, so two uploads
+    with one name never collide) and return its path, ready for ``submit``."""
+    folder = settings.uploads_dir / uuid.uuid4().hex[:12]
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / upload_name(name)
+    with target.open("wb") as out:
+        if isinstance(data, bytes):
+            out.write(data)
+        else:
+            while chunk := data.read(UPLOAD_CHUNK):
+                out.write(chunk)
+    return target
 
 
 def summarize_after_ingest(settings: Settings, video_id: str) -> None:

@@ -1,14 +1,17 @@
 """The library as people browse it: videos and jobs a page at a time (counted and paged in
-SQL), one video with its segments, its file and thumbnails, the health summary, and re-syncing
+SQL), one video with its segments, its file and thumbnails, cards for lists of videos, files
+that could not be indexed, re-indexing and removing a video, the health summary, and re-syncing
 the vector index from the catalog."""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, tuple_
 
 from core.catalog import (
     count_jobs,
@@ -20,13 +23,25 @@ from core.catalog import (
     video_summary,
 )
 from core.db import session_scope
-from core.models import Segment, Video, VideoStatus
+from core.job_claims import job_is_alive
+from core.models import Job, JobStatus, Segment, Video, VideoStatus
 from core.settings import Settings
-from core.vectors import SyncReport, open_vector_store, rebuild_from_catalog, sync_from_catalog
+from core.vectors import (
+    SyncReport,
+    open_vector_store,
+    rebuild_from_catalog,
+    sync_from_catalog,
+    sync_video,
+)
+from services.ingest import create_jobs
 
 
 class FileGone(LookupError):
     """The catalog knows the video but none of its files is on disk any more."""
+
+
+class Busy(RuntimeError):
+    """A job is indexing the video right now; the message says which."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +108,169 @@ def thumbnail_file(settings: Settings, video_id: str, index: int) -> Path:
     if not path.is_file():
         raise LookupError(f"thumbnail of segment {index} of video {video_id} is missing")
     return path
+
+
+def video_cards(
+    settings: Settings,
+    video_ids: Sequence[str],
+    *,
+    moments: Mapping[str, int] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """What a list of videos shows per video, read in two queries: title, duration, status,
+    path, and the thumbnail of the given moment (``moments``: video id -> segment index; default
+    the first segment) as a path, or None where there is none on disk. Unknown ids are left out."""
+    ids = list(dict.fromkeys(video_ids))
+    if not ids:
+        return {}
+    moments = moments or {}
+    with session_scope(settings) as session:
+        videos = session.execute(
+            select(
+                Video.id, Video.title, Video.duration, Video.status, Video.source_path, Video.error
+            ).where(Video.id.in_(ids))
+        ).all()
+        wanted = [(v, moments.get(v, 0)) for v in ids]
+        thumbs = dict(
+            ((v, i), t)
+            for v, i, t in session.execute(
+                select(Segment.video_id, Segment.index, Segment.thumbnail).where(
+                    tuple_(Segment.video_id, Segment.index).in_(wanted)
+                )
+            ).all()
+        )
+    cards = {}
+    for vid, title, duration, status, path, error in videos:
+        rel = thumbs.get((vid, moments.get(vid, 0)))
+        thumb = settings.thumbnails_dir / rel if rel else None
+        cards[vid] = {
+            "video_id": vid,
+            "title": title,
+            "duration": duration,
+            "status": status,
+            "path": path,
+            "error": error,
+            "thumbnail": thumb if thumb is not None and thumb.is_file() else None,
+        }
+    return {v: cards[v] for v in ids if v in cards}
+
+
+def library_folders(settings: Settings) -> list[str]:
+    """The folders that hold ready videos, sorted: what a folder filter offers."""
+    with session_scope(settings) as session:
+        paths = session.scalars(
+            select(Video.source_path).where(Video.status == VideoStatus.READY)
+        ).all()
+    return sorted({str(Path(p).parent) for p in paths})
+
+
+def library_tags(settings: Settings, *, limit: int = 8) -> list[str]:
+    """The visual tags seen in the most ready videos: searches this library can answer."""
+    with session_scope(settings) as session:
+        rows = session.execute(
+            select(Segment.video_id, Segment.tags)
+            .join(Video, Video.id == Segment.video_id)
+            .where(Video.status == VideoStatus.READY, Segment.tags != "")
+        ).all()
+    videos_per_tag: dict[str, set[str]] = {}
+    for video_id, tags in rows:
+        for tag in tags.split(","):
+            if tag.strip():
+                videos_per_tag.setdefault(tag.strip(), set()).add(video_id)
+    ranked = sorted(videos_per_tag.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    return [tag for tag, _ in ranked[:limit]]
+
+
+def failed_files(settings: Settings, *, limit: int = 200) -> list[dict[str, Any]]:
+    """Files whose latest job failed before the catalog had a video for them (not a media file,
+    empty, outside the allowed roots, ...), newest first, as job_summary shows the job."""
+    with session_scope(settings) as session:
+        latest = (
+            select(func.max(Job.id).label("id")).where(Job.kind == "ingest").group_by(Job.path)
+        ).subquery()
+        jobs = session.scalars(
+            select(Job)
+            .join(latest, latest.c.id == Job.id)
+            .where(Job.status == JobStatus.FAILED, Job.video_id.is_(None))
+            .order_by(Job.id.desc())
+            .limit(limit)
+        )
+        return [job_summary(j) for j in jobs]
+
+
+def forget_failed_file(settings: Settings, path: str) -> int:
+    """Drop the failed jobs of a file that never became a video; returns how many went."""
+    with session_scope(settings) as session:
+        result = session.execute(
+            delete(Job).where(
+                Job.path == path, Job.status == JobStatus.FAILED, Job.video_id.is_(None)
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _live_owner(session: Any, video: Video) -> Job | None:
+    owner = session.get(Job, video.claimed_by_job) if video.claimed_by_job else None
+    if owner is not None and job_is_alive(owner):
+        return owner  # type: ignore[no-any-return]
+    return None
+
+
+def reindex_video(settings: Settings, video_id: str) -> list[int]:
+    """Index a video again from its file (after a failure, or with new settings): it leaves
+    search until the new job commits. Returns the job to start (services.ingest.start).
+    LookupError: unknown; FileGone: no file on disk; Busy: a job is indexing it now."""
+    with session_scope(settings) as session:
+        video = session.get(Video, video_id)
+        if video is None:
+            raise LookupError(f"no video {video_id}")
+        owner = _live_owner(session, video)
+        if owner is not None:
+            raise Busy(f"video {video_id} is being indexed by job {owner.id}")
+        path = next(
+            (p for p in [video.source_path, *(p.path for p in video.paths)] if Path(p).is_file()),
+            None,
+        )
+        if path is None:
+            raise FileGone(f"video {video_id}'s file is gone from {video.source_path}")
+        video.status = VideoStatus.PENDING
+        video.error = None
+        video.claimed_by_job = None
+    # Embedded: the job belongs to this process's runner; served: to the workers' queue.
+    return create_jobs([Path(path)], settings, owned=settings.embedded_tasks)
+
+
+def delete_video(settings: Settings, video_id: str) -> None:
+    """Remove a video from the library: its catalog rows (segments, paths, events, summaries),
+    its thumbnails, its browser copy, its points in a Qdrant server, and the file itself only
+    when it is an upload kept under VIDSEARCH_HOME/uploads (files people pointed at stay).
+    LookupError: unknown; Busy: a job is indexing it now."""
+    with session_scope(settings) as session:
+        video = session.get(Video, video_id)
+        if video is None:
+            raise LookupError(f"no video {video_id}")
+        owner = _live_owner(session, video)
+        if owner is not None:
+            raise Busy(f"video {video_id} is being indexed by job {owner.id}")
+        files = [Path(video.source_path), *(Path(p.path) for p in video.paths)]
+        session.delete(video)
+    if settings.qdrant_url:
+        store = open_vector_store(settings)
+        with session_scope(settings) as session:
+            sync_video(store, session, video_id)
+    shutil.rmtree(settings.thumbnails_dir / video_id, ignore_errors=True)
+    browser_copy_path(settings, video_id).unlink(missing_ok=True)
+    uploads = settings.uploads_dir.resolve()
+    for f in dict.fromkeys(files):
+        resolved = f.resolve()
+        if resolved.is_relative_to(uploads) and resolved.is_file():
+            resolved.unlink()
+            if resolved.parent != uploads and not any(resolved.parent.iterdir()):
+                resolved.parent.rmdir()
+
+
+def browser_copy_path(settings: Settings, video_id: str) -> Path:
+    """Where services.playback keeps a video's copy that browsers can play."""
+    return settings.cache_dir / "playback" / f"{video_id}.mp4"
 
 
 def video_file(settings: Settings, video_id: str) -> Path:

@@ -21,6 +21,12 @@ def build_search_service(settings: Settings, embedder: Embedder | None = None) -
     return SearchService(settings, embedder or load_query_embedder(settings))
 
 
+def warm_up(service: SearchService) -> None:
+    """Load the query model and fill the index now, so the first query costs what any does."""
+    service.embedder.embed_text(["warm up"])
+    service.live.ensure_fresh()
+
+
 def matching_moments(service: SearchService, video_id: str, query: str) -> list[int]:
     """The segments of ``video_id`` that a search for ``query`` returns, best first."""
     return [

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+from sqlalchemy import select
 
 from core.db import session_scope
+from core.models import Summary
 from core.settings import Settings
 from model_lifecycle.active import load_query_embedder
 from search.summary import Summaries, SummaryResult, summaries_for
@@ -54,3 +56,15 @@ def focused_summary(
         return service.for_moments(
             session=session, video_id=video_id, query=query, segments=segments
         )
+
+
+def stored_summaries(settings: Settings, video_ids: Sequence[str]) -> dict[str, SummaryResult]:
+    """The summaries already made for these videos (the newest per video), read in one query
+    and never made here: for listings, where making a missing one would stall the page."""
+    if not video_ids:
+        return {}
+    with session_scope(settings) as session:
+        rows = session.scalars(
+            select(Summary).where(Summary.video_id.in_(list(video_ids))).order_by(Summary.id)
+        )
+        return {r.video_id: SummaryResult(r.video_id, r.text, r.method, r.model) for r in rows}

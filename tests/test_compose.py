@@ -23,7 +23,7 @@ def test_every_long_running_service_has_a_health_check(compose):
         assert "healthcheck" in svc or "extends" in svc, name
 
 
-@pytest.mark.parametrize("service", ["worker", "api"])
+@pytest.mark.parametrize("service", ["worker", "api", "ui"])
 def test_workers_and_the_api_wait_for_healthy_backends(compose, service):
     deps = compose["services"][service]["depends_on"]
     assert set(deps) == {"postgres", "redis", "qdrant"}
@@ -45,11 +45,27 @@ def test_service_commands_are_real_cli_commands(compose):
         cmd = svc.get("command")
         if cmd and cmd[0] == "vidsearch":
             args = parser.parse_args(cmd[1:])
-            assert args.command in {"worker", "api"}, name
+            assert args.command in {"worker", "api", "ui"}, name
 
 
 def test_the_image_installs_every_package_the_design_names():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    for pkg in ("core", "videobert", "indexer", "search", "recommender", "api", "ui"):
+    for pkg in (
+        "core",
+        "videobert",
+        "model_lifecycle",
+        "indexer",
+        "search",
+        "recommender",
+        "services",
+        "api",
+        "ui",
+    ):
         assert f"COPY {pkg} {pkg}" in dockerfile
     assert '"torch==2.13.0"' in dockerfile
+
+
+def test_the_web_ui_is_served_with_a_health_check_on_streamlits_endpoint(compose):
+    ui = compose["services"]["ui"]
+    assert ui["command"][:2] == ["vidsearch", "ui"] and "8501:8501" in ui["ports"]
+    assert "/_stcore/health" in " ".join(ui["healthcheck"]["test"])

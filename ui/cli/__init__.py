@@ -11,12 +11,10 @@ import sys
 from collections.abc import Sequence
 
 from core.settings import Settings, SettingsError, get_settings
-from ui.cli import ingest, library, search, serve, train, users
+from ui.cli import ingest, library, search, serve, train, users, web
 from ui.cli.output import fail
 
-RESERVED = {
-    "ui": "the Streamlit web UI",
-}
+RESERVED: dict[str, str] = {}
 
 
 def cmd_reserved(args: argparse.Namespace, settings: Settings) -> int:
@@ -34,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_parsers(sub)
     train.add_parser(sub)
     users.add_parsers(sub)
+    web.add_parser(sub)
     for name, what in RESERVED.items():
         s = sub.add_parser(name, help=f"{what} (not built yet)")
         s.add_argument("rest", nargs=argparse.REMAINDER)

@@ -1,0 +1,140 @@
+"""The README's screenshots of the web UI, taken from the demo library (after `make demo` has
+indexed it) in Debian's Chromium, as the browser test drives it:
+
+    VIDSEARCH_HOME=.vidsearch .venv/bin/python scripts/screenshots.py [--out docs]
+
+A "Demo" profile gets a little history first (a video half watched, one liked), so that the
+For-you page has something to continue and reasons to give. PNGs are reduced to a palette to
+stay small."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def demo_profile() -> str:
+    """The Demo profile with a half-watched and a liked video (made once)."""
+    from core.settings import get_settings
+    from services import users
+    from services.library import page_videos
+
+    settings = get_settings()
+    if any(u["name"] == "Demo" for u in users.list_users(settings)):
+        return "Demo"
+    user, _ = users.add_user(settings, "Demo")
+    videos = {Path(v["path"]).stem: v for v in page_videos(settings, status="ready").items}
+    if "vtest" in videos:
+        users.record_event(
+            settings,
+            user_id=user["user_id"],
+            video_id=videos["vtest"]["video_id"],
+            kind="started",
+            position=31.0,
+        )
+    if "espresso_narrated" in videos:
+        users.record_event(
+            settings,
+            user_id=user["user_id"],
+            video_id=videos["espresso_narrated"]["video_id"],
+            kind="liked",
+        )
+    return "Demo"
+
+
+def shrink(path: Path) -> None:
+    from PIL import Image
+
+    with Image.open(path) as img:
+        small = img.convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT)
+    small.save(path, optimize=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default=str(ROOT / "docs"))
+    parser.add_argument("--query", default="tram")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    from core.settings import get_settings
+    from services.library import page_videos
+
+    profile = demo_profile()
+    videos = {Path(v["path"]).stem: v for v in page_videos(get_settings()).items}
+    espresso = videos["espresso_narrated"]["video_id"]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ui.cli", "ui", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.3)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_FLAGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 820})
+            page.goto(url)
+            page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').click()
+            page.get_by_role("option", name=profile).click()
+            box = page.get_by_placeholder("Describe a moment", exact=False)
+            box.fill(args.query)
+            box.press("Enter")
+            page.get_by_text("Relevance").first.wait_for(timeout=120_000)
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(out / "ui-search.png"))
+
+            page.get_by_role("link", name="For you").click()
+            page.get_by_text("Continue watching").wait_for(timeout=60_000)
+            page.wait_for_timeout(2000)
+            page.screenshot(path=str(out / "ui-for-you.png"))
+
+            page.get_by_role("link", name="Search").click()  # same session: same profile
+            box = page.get_by_placeholder("Describe a moment", exact=False)
+            box.fill("espresso")
+            box.press("Enter")
+            page.locator(f".st-key-card-{espresso}").get_by_role("link").first.click()
+            page.get_by_text("Transcript").wait_for(timeout=60_000)
+            page.wait_for_function("document.querySelector('video')?.readyState >= 2")
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(out / "ui-video.png"))
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    for name in ("ui-search.png", "ui-video.png", "ui-for-you.png"):
+        shrink(out / name)
+        print(f"{out / name}: {(out / name).stat().st_size / 1024:.0f} KB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

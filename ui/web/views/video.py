@@ -1,0 +1,159 @@
+"""One video (``?v=<id>&t=<seconds>``): the player from the moment, like and dislike, the summary
+and its method, the transcript with clickable timestamps, the visual tags, related videos."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from search.types import QueryError
+from services.library import video_cards, video_detail
+from services.summaries import summary_of
+from ui.web import components as ui
+from ui.web import viewer
+from ui.web.player import player
+from ui.web.resources import AppServices, services
+
+
+def _start_from_url() -> float:
+    try:
+        return max(0.0, float(st.query_params.get("t", 0) or 0))
+    except ValueError:
+        return 0.0
+
+
+def _seek(start: float) -> None:
+    st.query_params["t"] = f"{start:.2f}"  # the URL says where to play from: shareable
+    st.session_state["seek-nonce"] = st.session_state.get("seek-nonce", 0) + 1
+
+
+def _segment_line(seg: dict) -> str:
+    said = (seg.get("transcript") or "").strip()
+    if said:
+        return ui.md(said)
+    tags = (seg.get("tags") or "").strip()
+    return f"*Shows {ui.md(tags)}.*" if tags else "*(no speech)*"
+
+
+def _feedback(app: AppServices, video_id: str) -> None:
+    me = viewer.current()
+    with st.container(horizontal=True, key="feedback"):
+        for label, icon, kind in (
+            ("Like", ":material/thumb_up:", "liked"),
+            ("Dislike", ":material/thumb_down:", "disliked"),
+            ("Watched", ":material/done_all:", "completed"),
+        ):
+            if st.button(label, icon=icon, key=f"{kind}-{video_id}", disabled=me is None):
+                duration = st.session_state.get(f"duration-{video_id}")
+                position = duration if kind == "completed" else None
+                if viewer.record(app.settings, video_id, kind, position):
+                    st.toast(f"Recorded: {label.lower()}", icon=icon)
+    if me is None:
+        st.caption("Pick who is watching (in the sidebar) to keep a history and likes.")
+
+
+def _transcript(video_id: str, segments: list[dict]) -> None:
+    long = len(segments) > 8  # a long transcript scrolls
+    with st.container(height=420 if long else "content", border=False, key="transcript"):
+        for seg in segments:
+            time_col, text_col = st.columns([1, 6], vertical_alignment="center")
+            with time_col:
+                st.button(
+                    ui.clock(seg["start"]),
+                    key=f"seek-{video_id}-{seg['index']}",
+                    type="tertiary",
+                    on_click=_seek,
+                    args=(float(seg["start"]),),
+                    help=f"Play from {ui.clock(seg['start'])}",
+                )
+            with text_col:
+                st.markdown(_segment_line(seg))
+
+
+def _related(app: AppServices, video_id: str) -> None:
+    st.subheader("Related videos")
+    try:
+        related = app.search.more_like_this(video_id, limit=8)
+    except (LookupError, QueryError):
+        related = None
+    if related is None or not related.results:
+        st.caption("Nothing else in the library is close enough to this video.")
+        return
+    cards = video_cards(
+        app.settings,
+        [r.video_id for r in related.results],
+        moments={r.video_id: r.moments[0].segment for r in related.results if r.moments},
+    )
+    ui.tile_grid(
+        [
+            {"card": cards[r.video_id], "start": r.moments[0].start if r.moments else None}
+            for r in related.results
+            if r.video_id in cards
+        ],
+        key="related",
+    )
+
+
+def page() -> None:
+    app = services()
+    video_id = str(st.query_params.get("v", "") or "")
+    try:
+        detail = video_detail(app.settings, video_id)
+    except LookupError:
+        st.title("Video not found")
+        st.info("This video is not in the library (it may have been removed).")
+        st.page_link(ui.LIBRARY, label="Back to the library", icon=":material/video_library:")
+        return
+    st.session_state[f"duration-{video_id}"] = detail["duration"]
+    start = _start_from_url()
+    st.title(detail["title"], anchor=False)
+    bits = [ui.duration_label(detail["duration"])]
+    if detail.get("width"):
+        bits.append(f"{detail['width']}×{detail['height']}")
+    bits.append("speech" if detail.get("has_speech") else "no speech")
+    bits.append(ui.md(detail["path"]))
+    st.caption(" · ".join(bits))
+    if detail["status"] != "ready":
+        ui.status_badge(detail["status"])
+        if detail.get("error"):
+            st.error(ui.md(detail["error"]), icon=":material/error:")
+        return
+
+    main, side = st.columns([3, 2], gap="large")
+    with main:
+        player(
+            app.settings,
+            video_id,
+            start=float(start),
+            duration=detail["duration"],
+            nonce=st.session_state.get("seek-nonce", 0),
+        )
+        _feedback(app, video_id)
+        tags = sorted(
+            {t.strip() for s in detail["segment_list"] for t in (s.get("tags") or "").split(",")}
+            - {""}
+        )
+        if tags:
+            st.markdown("**Seen in this video**")
+            with st.container(horizontal=True, key="tags"):
+                for tag in tags:
+                    st.badge(tag, icon=":material/visibility:", color="gray")
+    with side:
+        st.subheader("Summary")
+        try:
+            summary = summary_of(app.settings, video_id, service=app.summaries)
+        except LookupError as exc:
+            st.caption(f"No summary yet: {ui.md(exc)}")
+        else:
+            st.markdown(ui.summary_text(summary.summary))
+            if summary.method == "bart":
+                st.caption(f"Written by BART ({summary.model})")
+            else:
+                st.caption(
+                    "Extractive summary: the video's own sentences (no BART checkpoint on disk)"
+                )
+        st.subheader("Transcript")
+        _transcript(video_id, detail["segment_list"])
+    _related(app, video_id)
+
+
+page()
