@@ -44,3 +44,26 @@ def celery_app() -> Celery:
 def send(task_name: str, *args: object) -> None:
     """Queue a task by name (no import of the module that defines it)."""
     celery_app().send_task(task_name, args=list(args), queue=get_settings().queue)
+
+
+def canary_key(queue: str) -> str:
+    return f"vidsearch:broker-canary:{queue}"
+
+
+def broker_forgot() -> bool:
+    """Whether the broker lost what it held since this was last asked (a Redis restarted without
+    persistence loses its queues, and this key with them); sets the key again. False for a
+    broker that is not Redis (nothing to ask). Raises when the broker cannot be reached."""
+    settings = get_settings()
+    url = settings.broker_url or ""
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        return False
+    import redis  # celery[redis] brings it
+
+    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        # SET NX answers True only when the key was missing: first start, or a broker that
+        # forgot. Either way every queued job may lack its message.
+        return bool(client.set(canary_key(settings.queue), "1", nx=True))
+    finally:
+        client.close()

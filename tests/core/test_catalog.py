@@ -69,7 +69,7 @@ def test_migrations_run_again_as_a_no_op(settings):
     engine = get_engine(settings)
     upgrade_schema(engine)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
 
 
 def test_sqlite_catalog_uses_wal_so_processes_can_share_it(settings):
