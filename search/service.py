@@ -265,6 +265,9 @@ def group_moments(
     return results
 
 
+MAX_QUERY_PIXELS = 50_000_000  # a picture query larger than this is refused unread
+
+
 def decode_image(data: bytes) -> np.ndarray:
     """Uploaded bytes → (224, 224, 3) uint8, or QueryError saying why not."""
     from PIL import Image, UnidentifiedImageError
@@ -275,6 +278,12 @@ def decode_image(data: bytes) -> np.ndarray:
         raise QueryError("the uploaded image is empty")
     try:
         with Image.open(io.BytesIO(data)) as img:
+            # The header says how big the picture is: refuse a bomb before decoding it.
+            if img.width * img.height > MAX_QUERY_PIXELS:
+                raise QueryError(
+                    f"the uploaded image is {img.width} x {img.height} pixels, over the limit of "
+                    f"{MAX_QUERY_PIXELS:,} pixels"
+                )
             img.load()
             rgb = img.convert("RGB").resize((INPUT_SIDE, INPUT_SIDE), Image.Resampling.BILINEAR)
     except UnidentifiedImageError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_ready, worker_shutdown
 from sqlalchemy.exc import OperationalError
 
 from core.errors import TransientError
@@ -15,7 +15,7 @@ from core.vectors import VectorStore, open_vector_store
 from indexer.pipeline import load_models
 from model_lifecycle.active import reconcile_active_file
 from model_lifecycle.reembed import Status, reembed_video, try_swap
-from services.ingest import ingest_job, job_view
+from services.ingest import LostJobSweeper, ingest_job, job_view
 from services.summaries import summary_of
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,24 @@ def _load_models_once(**_kwargs: object) -> None:
     except Exception as exc:  # noqa: BLE001 - the catalog may be down at start; tasks retry
         log.warning("could not check the active model: %s", exc)
     load_models(settings).embedder.embed_text(["warm up"])
+
+
+_sweeper: LostJobSweeper | None = None
+
+
+@worker_ready.connect
+def _start_sweeping(**_kwargs: object) -> None:
+    # In the worker's main process: jobs whose messages a dead worker or a restarted broker
+    # lost are sent again (services.ingest.recover_lost_jobs).
+    global _sweeper
+    _sweeper = LostJobSweeper(get_settings())
+    _sweeper.start()
+
+
+@worker_shutdown.connect
+def _stop_sweeping(**_kwargs: object) -> None:
+    if _sweeper is not None:
+        _sweeper.stop()
 
 
 @app.task(name=INGEST_TASK, **RETRY)
