@@ -54,9 +54,15 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    import logging
+
     import uvicorn
 
     from api.app import create_app
 
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    # The start-up line says who may call (api/auth.py); uvicorn logs its own at INFO too.
+    logging.getLogger("vidsearch").setLevel(logging.INFO)
+    uvicorn.run(
+        create_app(settings, host=args.host), host=args.host, port=args.port, log_level="info"
+    )
     return 0
