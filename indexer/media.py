@@ -295,6 +295,9 @@ def subtitle_cues(path: Path) -> list[Cue]:
                     continue
                 start = float(packet.pts * packet.time_base)
                 end = start + float((packet.duration or 0) * packet.time_base)
+                if end < 0:
+                    continue  # wholly before the video starts (a damaged or hostile timestamp)
+                start = max(0.0, start)
                 for sub in stream.decode(packet):
                     for rect in getattr(sub, "rects", None) or [sub]:
                         raw = getattr(rect, "ass", None) or getattr(rect, "text", None) or b""

@@ -294,7 +294,7 @@ def decode_image(data: bytes) -> np.ndarray:
         ) from None
     except Image.DecompressionBombError:
         raise QueryError(
-            "the upload is not a readable image: its pixel size is too large"
+            "the upload is not a readable image: its pixel size is over the limit"
         ) from None
     except (OSError, ValueError) as exc:
         raise QueryError(f"the upload is not a readable image: {exc}") from None

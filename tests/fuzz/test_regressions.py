@@ -34,5 +34,7 @@ CRASHES = sorted((Path(__file__).parent / "crashes").iterdir())
 def test_inputs_that_crashed_a_fuzz_target_are_handled(found):
     """Files bench/fuzz.py (atheris) found: each once raised something other than BadInput.
     subtitle-stream-without-decoder.mkv: a subtitle (and audio) stream whose codec FFmpeg has
-    no decoder for has no codec context; reading its name raised AttributeError."""
+    no decoder for has no codec context; reading its name raised AttributeError.
+    subtitle-cue-before-zero.mkv: a subtitle packet stamped before the video's start gave a cue
+    with a negative start time."""
     targets.container(found.read_bytes(), suffix=found.suffix)
