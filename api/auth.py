@@ -19,13 +19,18 @@ no other way to know who is watching.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import logging
-from dataclasses import dataclass
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import OperationalError
 
 from api.deps import AppSettings
 from api.limits import RateLimiter
@@ -58,6 +63,40 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+class TokenCheck:
+    """Tokens checked against the catalog at every request (a replaced token stops working at
+    once); while the catalog cannot be reached, a token that was good in the last
+    ``stale_seconds`` is still taken, so search keeps answering through a database restart.
+    Only sha256 digests of tokens are kept in memory."""
+
+    def __init__(self, stale_seconds: float = 300.0, size: int = 10_000) -> None:
+        self.stale_seconds = stale_seconds
+        self.size = size
+        self._good: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def check(self, settings: Settings, token: str) -> dict[str, Any]:
+        key = hashlib.sha256(token.encode()).hexdigest()
+        try:
+            user = authenticate(settings, token)
+        except OperationalError:
+            with self._lock:
+                seen = self._good.get(key)
+            if seen is None or time.monotonic() - seen[0] > self.stale_seconds:
+                raise
+            return dict(seen[1])
+        except NotAuthorized:
+            with self._lock:
+                self._good.pop(key, None)
+            raise
+        with self._lock:
+            self._good.pop(key, None)
+            self._good[key] = (time.monotonic(), dict(user))
+            while len(self._good) > self.size:
+                self._good.popitem(last=False)
+        return user
+
+
 @dataclass(frozen=True)
 class Access:
     """How this server admits callers, decided once at start-up from VIDSEARCH_AUTH and the
@@ -67,6 +106,7 @@ class Access:
     trust_proxies: bool  # auth=off: even a proxied request is local
     limiter: RateLimiter
     reason: str
+    tokens: TokenCheck = field(default_factory=TokenCheck)
 
     @property
     def local(self) -> bool:
@@ -134,7 +174,7 @@ def caller(
         access.limiter.charge(_client(request))
         return dict(OWNER) if access.admits_anonymous(request) else None
     try:
-        user = authenticate(settings, credentials.credentials)
+        user = access.tokens.check(settings, credentials.credentials)
     except NotAuthorized:
         access.limiter.charge(_client(request))
         raise _unauthorized(credentials) from None

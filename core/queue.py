@@ -33,6 +33,10 @@ def celery_app() -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        # A pool process loads its models before it says it is up (worker_process_init); on a
+        # busy machine that takes well over Celery's default 4 s, and a pool that kills every
+        # new process for being slow never runs a task.
+        worker_proc_alive_timeout=300,
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": settings.task_visibility_timeout},
