@@ -54,20 +54,36 @@ def canary_key(queue: str) -> str:
     return f"vidsearch:broker-canary:{queue}"
 
 
-def broker_forgot() -> bool:
-    """Whether the broker lost what it held since this was last asked (a Redis restarted without
-    persistence loses its queues, and this key with them); sets the key again. False for a
-    broker that is not Redis (nothing to ask). Raises when the broker cannot be reached."""
-    settings = get_settings()
-    url = settings.broker_url or ""
+def _broker_client():  # type: ignore[no-untyped-def]
+    """A Redis client on the broker, or None for a broker that is not Redis."""
+    url = get_settings().broker_url or ""
     if not url.startswith(("redis://", "rediss://", "unix://")):
-        return False
+        return None
     import redis  # celery[redis] brings it
 
-    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+
+
+def broker_forgot() -> bool:
+    """Whether the broker lost what it held since ``note_broker_seen`` was last called (a Redis
+    restarted without persistence loses its queues, and the canary key with them; so does a
+    first start). False for a broker that is not Redis (nothing to ask). Raises when the broker
+    cannot be reached."""
+    client = _broker_client()
+    if client is None:
+        return False
     try:
-        # SET NX answers True only when the key was missing: first start, or a broker that
-        # forgot. Either way every queued job may lack its message.
-        return bool(client.set(canary_key(settings.queue), "1", nx=True))
+        return not client.exists(canary_key(get_settings().queue))
+    finally:
+        client.close()
+
+
+def note_broker_seen() -> None:
+    """Set the canary, once everything the broker may have lost was sent again."""
+    client = _broker_client()
+    if client is None:
+        return
+    try:
+        client.set(canary_key(get_settings().queue), "1")
     finally:
         client.close()

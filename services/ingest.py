@@ -379,9 +379,14 @@ class LostJobSweeper:
         self._stop.set()
 
     def sweep(self) -> list[int]:
-        from core.queue import broker_forgot
+        from core.queue import broker_forgot, note_broker_seen
 
-        return recover_lost_jobs(self.settings, broker_forgot=broker_forgot())
+        forgot = broker_forgot()
+        sent = recover_lost_jobs(self.settings, broker_forgot=forgot)
+        if forgot:
+            # Only now: a sweep that failed half way (the catalog down too) is done again.
+            note_broker_seen()
+        return sent
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):

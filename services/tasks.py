@@ -25,7 +25,9 @@ RETRY = {
     "retry_backoff": 2,
     "retry_backoff_max": 120,
     "retry_jitter": True,
-    "max_retries": 8,
+    # A transient fault (catalog, broker or index unreachable) is retried until it passes, every
+    # two minutes at most: a task that gave up would leave its job queued with nothing to run it.
+    "max_retries": None,
 }
 
 _store: VectorStore | None = None
@@ -74,18 +76,26 @@ def _stop_sweeping(**_kwargs: object) -> None:
 @app.task(name=INGEST_TASK, **RETRY)
 def ingest_video(job_id: int) -> str:
     settings = get_settings()
-    # The summary is its own task: a summary that fails must not fail (or redo) the ingest.
-    status = ingest_job(settings, job_id, store=shared_store(), summarize=False)
-    if status == "succeeded" and settings.summaries_at_index:
-        video_id = job_view(settings, job_id)["video_id"]
-        if video_id:
-            send(SUMMARY_TASK, video_id)
+    try:
+        # The summary is its own task: a summary that fails must not fail (or redo) the ingest.
+        status = ingest_job(settings, job_id, store=shared_store(), summarize=False)
+        if status == "succeeded" and settings.summaries_at_index:
+            video_id = job_view(settings, job_id)["video_id"]
+            if video_id:
+                send(SUMMARY_TASK, video_id)
+    except (OperationalError, ConnectionError, TimeoutError) as exc:
+        # Outside the pipeline's own handling (claiming the job, reading it back): the catalog
+        # is restarting; retried like any transient fault, never a task lost.
+        raise TransientError(f"ingest job {job_id}: {exc}") from exc
     return status
 
 
 @app.task(name=SUMMARY_TASK, autoretry_for=(TransientError,), retry_backoff=2, max_retries=5)
 def summarize_video(video_id: str) -> str:
-    return summary_of(get_settings(), video_id).method
+    try:
+        return summary_of(get_settings(), video_id).method
+    except (OperationalError, ConnectionError, TimeoutError) as exc:
+        raise TransientError(f"summary of {video_id}: {exc}") from exc
 
 
 @app.task(name=REEMBED_TASK, **RETRY)

@@ -142,6 +142,13 @@ def served_stack(tmp: Path, pg: PrivatePostgres, redis: PrivateRedis) -> Iterato
         _engine_for.cache_clear()  # its connections go with the engines
 
 
+def _keep_two_workers(stack: Served) -> None:
+    """As a supervisor (systemd, compose's restart policy) would: a worker that died by itself
+    is replaced, so the round always has two."""
+    for n in range(2 - len(stack.workers.alive())):
+        stack.workers.start(f"w{len(stack.workers.procs)}-{n}")
+
+
 def _kill_a_worker(stack: Served, rng: random.Random) -> str:
     """SIGKILL a pool process that runs tasks (3 times in 4), or a whole worker (the 4th),
     starting a new worker in its place."""
@@ -198,6 +205,7 @@ def chaos_round(
             time.sleep(rng.uniform(0.5, 3.0))
             if _unfinished(stack.settings) == 0:
                 break  # nothing left to hurt: count only faults that met work
+            _keep_two_workers(stack)
             if fault == "kill":
                 done[_kill_a_worker(stack, rng)] += 1
             elif fault == "redis":
@@ -206,6 +214,7 @@ def chaos_round(
             else:
                 stack.pg.restart("immediate", down_seconds=rng.uniform(0.2, 1.5))
                 done["postgres restart"] += 1
+        _keep_two_workers(stack)
         finished = wait_until_done(stack.settings, timeout)
     crashes = _sync_crashes(stack)
     index = _api_index(stack)
