@@ -10,10 +10,11 @@ from core.settings import Settings
 from model_lifecycle.active import load_query_embedder
 from search.service import SearchService
 from search.summary import Summaries
-from services.ingest import BackgroundIngest
+from services.ingest import BackgroundIngest, drop_partial_uploads
 from services.recommendations import Recommender, recommender_for
 from services.search import build_search_service
 from services.summaries import summaries
+from services.training import TrainingRun
 
 
 class Services:
@@ -27,6 +28,7 @@ class Services:
         self.summaries: Summaries = summaries(settings, self.embedder)
         self.ingest = BackgroundIngest(settings)
         self.recommender: Recommender = recommender_for(settings)
+        self.training = TrainingRun(settings)
 
     def warm_up(self) -> None:
         """Load the models, fill the index and read the library's video vectors before the first
@@ -36,6 +38,7 @@ class Services:
         self.recommender.library.snapshot()
         if self.settings.embedded_tasks:
             self.ingest.resume()
+        drop_partial_uploads(self.settings)
 
     def shutdown(self) -> None:
         self.ingest.shutdown()

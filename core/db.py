@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -106,7 +108,20 @@ def _engine_for(url: str) -> Engine:
     engine = make_engine(url)
     if not at_head(engine):
         upgrade_schema(engine)
+    _engines.add(engine)
     return engine
+
+
+def _forget_parent_connections() -> None:
+    # A forked child (a Celery pool process, re-forked after one dies) inherits the parent's
+    # pooled connections; two processes talking on one socket corrupt both sessions. The child
+    # lets go of them without closing them (they are the parent's) and opens its own.
+    for engine in list(_engines):
+        engine.dispose(close=False)
+
+
+_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+os.register_at_fork(after_in_child=_forget_parent_connections)
 
 
 def get_engine(settings: Settings) -> Engine:

@@ -261,3 +261,40 @@ def orphan_for_path(*, session: Session, path: str) -> Job | None:
         .order_by(Job.id.desc())
     )
     return next((j for j in rows if not owner_alive(j)), None)
+
+
+def mark_dispatched(*, session: Session, job_id: int) -> None:
+    """Served mode: the job was handed to the task queue now."""
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(dispatched_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def lost_jobs(
+    *, session: Session, broker_forgot: bool, grace_seconds: float, kind: str = "ingest"
+) -> list[Job]:
+    """Served mode: jobs no message will bring to an end, oldest first. Running ones whose
+    owner died or stopped renewing its lease, interrupted ones, queued ones never sent (older
+    than ``grace_seconds``: whoever queued them may be sending them now), and, when the broker
+    lost its queues (``broker_forgot``), every queued job the broker was to deliver."""
+    now = utcnow()
+    rows = session.scalars(
+        select(Job).where(Job.kind == kind, Job.status.in_(JobStatus.RESUMABLE)).order_by(Job.id)
+    )
+    lost = []
+    for job in rows:
+        if job.status == JobStatus.QUEUED:
+            if owner_of(job) is not None:
+                continue  # an embedded-mode runner's, not the broker's
+            created = _aware(job.created_at)
+            unsent = job.dispatched_at is None and (
+                created is None or (now - created).total_seconds() > grace_seconds
+            )
+            if broker_forgot or unsent:
+                lost.append(job)
+        elif not owner_alive(job, now=now):
+            lost.append(job)
+    return lost

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -176,6 +177,12 @@ class Job(Base):
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # A skipped job whose bytes another job was indexing: the one to wait for.
     duplicate_of: Mapped[int | None] = mapped_column(Integer)
+    # Asked for over HTTP: its file must lie under the HTTP roots when it runs, not only when
+    # it was asked for (a symlink swapped in between is caught).
+    confined: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Served mode: when the job was last handed to the task queue (None: never), so that jobs
+    # a restarted broker forgot, or that were never sent, can be sent again.
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

@@ -54,10 +54,39 @@ class Settings(BaseSettings):
 
     # --- what may be ingested ------------------------------------------------------------------
     allowed_roots: Annotated[list[Path], NoDecode] = Field(
-        default_factory=list, description="If set, only files under these folders are ingested."
+        default_factory=list,
+        description="If set, only files under these folders are ingested. Unset: ingest over "
+        "HTTP reads only home/videos (and uploads); the command line reads anywhere.",
     )
     max_file_bytes: int = Field(default=50 * 1024**3, gt=0)
     max_duration_seconds: float = Field(default=6 * 3600.0, gt=0)
+    max_frame_pixels: int = Field(
+        default=50_000_000,
+        ge=64 * 64,
+        description="Largest picture (width x height) a video may declare; a larger one is "
+        "refused before any frame is decoded (a decompression bomb).",
+    )
+
+    # --- the HTTP API ------------------------------------------------------------------------
+    auth: Literal["auto", "required", "off"] = Field(
+        default="auto",
+        description="API tokens: 'required' on every endpoint but /health; 'off' for local "
+        "single-user use (no token acts as the owner); 'auto': off when the API is bound to "
+        "127.0.0.1, ::1 or localhost, required otherwise.",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins a browser may call the API from (CORS); unset: none.",
+    )
+    rate_limit_per_minute: int = Field(
+        default=600,
+        ge=0,
+        description="Requests a minute per caller (a token's user, else the client address), "
+        "in bursts of up to a sixth of it; 0: no limit.",
+    )
+    max_upload_bytes: int = Field(
+        default=4 * 1024**3, gt=0, description="Largest video file accepted by an HTTP upload."
+    )
 
     # --- segmentation and sampling -------------------------------------------------------------
     clip_seconds: float = Field(default=1.5, gt=0.1, le=10, description="VideoBERT clip length.")
@@ -180,6 +209,18 @@ class Settings(BaseSettings):
             return [p for p in value.split(os.pathsep) if p]
         return value
 
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        # VIDSEARCH_CORS_ORIGINS=https://a.example,https://b.example
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                import json
+
+                return json.loads(value)
+            return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
     # --- derived paths ---------------------------------------------------------------------------
     @property
     def catalog_url(self) -> str:
@@ -194,15 +235,26 @@ class Settings(BaseSettings):
         return self.home / "cache"
 
     @property
+    def videos_dir(self) -> Path:
+        """Where HTTP ingest may read when no allowed roots are set."""
+        return self.home / "videos"
+
+    @property
     def uploads_dir(self) -> Path:
-        """Files people upload through the web UI, kept here and ingested from here."""
+        """Files uploaded over HTTP, kept here and ingested from here."""
         return self.home / "uploads"
 
     @property
     def ingest_roots(self) -> list[Path]:
-        """Where ingest may read: the allowed roots plus the uploads folder (the server wrote
-        those files itself); empty (anywhere) when no roots are set."""
+        """Where a job run from the command line may read: the allowed roots and the uploads
+        folder; empty (anywhere) when no roots are set: the machine's owner runs it."""
         return [*self.allowed_roots, self.uploads_dir] if self.allowed_roots else []
+
+    @property
+    def http_roots(self) -> list[Path]:
+        """Where a job asked for over HTTP may read: the allowed roots, or ``home/videos`` when
+        none are set, and the uploads folder. Never empty: HTTP ingest is always confined."""
+        return [*(self.allowed_roots or [self.videos_dir]), self.uploads_dir]
 
     @property
     def embedded_tasks(self) -> bool:

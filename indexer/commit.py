@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from core import faults
 from core.arrays import pack_f16_matrix, pack_f32
 from core.catalog import replace_segments
 from core.models import Job, JobStatus, Segment, Video, VideoStatus, utcnow
@@ -29,6 +30,7 @@ def write_thumbnails(folder: Path, segments: Sequence[EmbeddedSegment]) -> list[
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for seg in segments:
+        faults.point("thumbnail")  # a full disk, say
         path = folder / f"{seg.planned.index:05d}.jpg"
         path.write_bytes(seg.planned.thumbnail_jpeg)
         paths.append(path)

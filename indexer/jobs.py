@@ -105,6 +105,7 @@ class Started:
     path: Path
     attempt: int
     video_id: str | None
+    confined: bool = False  # asked for over HTTP: the file must lie under the HTTP roots
 
 
 ELSEWHERE = "elsewhere"  # a live owner (another process) is running the job
@@ -120,7 +121,9 @@ def start_job(settings: Settings, job_id: int) -> Started:
             status = found.status if found.status in JobStatus.FINISHED else ELSEWHERE
             return Started(status, Path(found.path), found.attempts, found.video_id)
         job.stage = "register"
-        return Started(JobStatus.RUNNING, Path(job.path), job.attempts, job.video_id)
+        return Started(
+            JobStatus.RUNNING, Path(job.path), job.attempts, job.video_id, bool(job.confined)
+        )
 
 
 def _release_video(session, job_id: int, video_id: str | None, status: str, error: str | None):  # type: ignore[no-untyped-def]

@@ -50,9 +50,12 @@ class Cue:
     text: str
 
 
-def _open(path: Path) -> av.container.InputContainer:
+def _open(path: Path, max_pixels: int | None = None) -> av.container.InputContainer:
+    # max_pixels reaches the decoders FFmpeg opens while it reads the header, so a picture
+    # size past the limit is refused before a frame of that size is allocated.
+    options = {"max_pixels": str(max_pixels)} if max_pixels else None
     try:
-        return av.open(str(path), mode="r", metadata_errors="ignore")
+        return av.open(str(path), mode="r", metadata_errors="ignore", options=options)
     except av.error.InvalidDataError:
         raise BadInput(path, "not a media file, or a truncated or corrupt container") from None
     except av.error.EOFError:
@@ -76,6 +79,30 @@ def _main_video_stream(
     return streams[0]
 
 
+def _limit_pictures(
+    stream: av.video.stream.VideoStream, path: Path, max_pixels: int | None
+) -> None:
+    """BadInput when the declared picture size is over ``max_pixels``; and the decoder is told
+    the limit, so a stream that grows its pictures later is refused instead of decoded."""
+    if not max_pixels:
+        return
+    codec = stream.codec_context
+    width, height = (codec.width, codec.height) if codec is not None else (0, 0)
+    if width * height > max_pixels:
+        raise BadInput(
+            path,
+            f"pictures of {width} x {height} ({width * height:,} pixels) are over the limit of "
+            f"{max_pixels:,} pixels (VIDSEARCH_MAX_FRAME_PIXELS); nothing was decoded",
+        )
+    if codec is not None:
+        codec.options = {**dict(codec.options or {}), "max_pixels": str(max_pixels)}
+
+
+def _first_audio(container: av.container.InputContainer) -> Any:
+    """The first audio stream FFmpeg can decode (one without a decoder is no sound to us)."""
+    return next((s for s in container.streams.audio if s.codec_context is not None), None)
+
+
 def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float:
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
@@ -84,13 +111,15 @@ def _duration(container: av.container.InputContainer, stream: av.video.stream.Vi
     return 0.0
 
 
-def probe(path: Path) -> MediaInfo:
-    """Open the file and read its streams; decode one frame to prove the video is decodable."""
-    with _open(path) as container:
+def probe(path: Path, *, max_pixels: int | None = None) -> MediaInfo:
+    """Open the file and read its streams; decode one frame to prove the video is decodable.
+    ``max_pixels``: pictures larger than this are refused before anything is decoded."""
+    with _open(path, max_pixels) as container:
         stream = _main_video_stream(container, path)
         codec = stream.codec_context
         if codec is None or not codec.name:
             raise BadInput(path, "video stream uses an unsupported codec (no decoder available)")
+        _limit_pictures(stream, path, max_pixels)
         try:
             first = next(container.decode(stream), None)
         except av.error.FFmpegError as exc:
@@ -100,7 +129,7 @@ def probe(path: Path) -> MediaInfo:
         duration = _duration(container, stream)
         if duration <= 0:
             raise BadInput(path, "video has zero duration")
-        audio = container.streams.audio[0] if container.streams.audio else None
+        audio = _first_audio(container)
         rate = stream.average_rate or stream.guessed_rate
         return MediaInfo(
             container=container.format.name,
@@ -116,18 +145,26 @@ def probe(path: Path) -> MediaInfo:
 
 
 def sample_frames(
-    path: Path, *, fps: float, model_side: int, thumb_width: int, expected_duration: float
+    path: Path,
+    *,
+    fps: float,
+    model_side: int,
+    thumb_width: int,
+    expected_duration: float,
+    max_pixels: int | None = None,
 ) -> Iterator[SampledFrame]:
     """Decode the video once, in order, yielding the first frame at or after each 1/fps step.
 
-    Raises BadInput when the stream breaks off well before its declared end (a truncated file).
+    Raises BadInput when the stream breaks off well before its declared end (a truncated file),
+    or when its pictures are over ``max_pixels``.
     """
     step = 1.0 / fps
     thumb_height = None
     next_t = 0.0
     last_t = -1.0
-    with _open(path) as container:
+    with _open(path, max_pixels) as container:
         stream = _main_video_stream(container, path)
+        _limit_pictures(stream, path, max_pixels)
         stream.thread_type = "AUTO"  # frame + slice threading inside FFmpeg
         try:
             for frame in container.decode(stream):
@@ -161,9 +198,9 @@ def decode_audio(path: Path) -> np.ndarray:
     """The first audio stream as 16 kHz mono float32 in [-1, 1]; empty if there is none."""
     chunks: list[np.ndarray] = []
     with _open(path) as container:
-        if not container.streams.audio:
+        stream = _first_audio(container)
+        if stream is None:
             return np.zeros(0, dtype=np.float32)
-        stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="s16", layout="mono", rate=AUDIO_RATE)
         try:
             for frame in container.decode(stream):
@@ -176,6 +213,43 @@ def decode_audio(path: Path) -> np.ndarray:
     if not chunks:
         return np.zeros(0, dtype=np.float32)
     return np.concatenate(chunks).astype(np.float32) / 32768.0
+
+
+def audio_chunks(path: Path, seconds: float) -> Iterator[tuple[float, np.ndarray]]:
+    """The first audio stream as 16 kHz mono float32 windows of ``seconds`` each, with the
+    time each starts at: memory stays bounded by the window, whatever the file's length."""
+    window = max(1, int(seconds * AUDIO_RATE))
+    pending: list[np.ndarray] = []
+    held = 0
+    offset = 0
+    with _open(path) as container:
+        stream = _first_audio(container)
+        if stream is None:
+            return
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=AUDIO_RATE)
+
+        def drain(final: bool) -> Iterator[tuple[float, np.ndarray]]:
+            nonlocal pending, held, offset
+            while held >= window or (final and held):
+                joined = np.concatenate(pending)
+                take = joined[:window]
+                rest = joined[window:]
+                pending, held = ([rest] if len(rest) else []), len(rest)
+                yield offset / AUDIO_RATE, take.astype(np.float32) / 32768.0
+                offset += len(take)
+
+        try:
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    pending.append(out.to_ndarray().reshape(-1))
+                    held += pending[-1].shape[0]
+                yield from drain(final=False)
+            for out in resampler.resample(None):
+                pending.append(out.to_ndarray().reshape(-1))
+                held += pending[-1].shape[0]
+        except av.error.FFmpegError:
+            pass  # keep what decoded: a damaged audio track should not cost the video its index
+    yield from drain(final=True)
 
 
 _ASS_HEADER = (
@@ -191,10 +265,13 @@ _ASS_OVERRIDE = re.compile(r"\{[^}]*\}")
 
 def _subtitle_text(raw: str) -> str:
     # ASS events as FFmpeg hands them: "ReadOrder,Layer,Style,Name,MarginL,MarginR,MarginV,Effect,Text"
-    if raw.count(",") >= 8 and not raw.lstrip().startswith("Dialogue"):
+    # A packet may hold fewer fields than its format promises (a damaged or hostile file):
+    # then it has no text.
+    if raw.lstrip().startswith("Dialogue:"):
+        fields = raw.split(",", 9)
+        raw = fields[9] if len(fields) > 9 else ""
+    elif raw.count(",") >= 8:
         raw = raw.split(",", 8)[8]
-    elif raw.lstrip().startswith("Dialogue:"):
-        raw = raw.split(",", 9)[9]
     raw = _ASS_OVERRIDE.sub("", raw).replace("\\N", " ").replace("\\n", " ")
     return " ".join(raw.split())
 
@@ -204,7 +281,10 @@ def subtitle_cues(path: Path) -> list[Cue]:
     cues: list[Cue] = []
     with _open(path) as container:
         streams = [
-            s for s in container.streams.subtitles if s.codec_context.name in TEXT_SUBTITLE_CODECS
+            s
+            for s in container.streams.subtitles
+            # A stream FFmpeg has no decoder for has no codec context at all.
+            if s.codec_context is not None and s.codec_context.name in TEXT_SUBTITLE_CODECS
         ]
         if not streams:
             return cues
@@ -215,6 +295,9 @@ def subtitle_cues(path: Path) -> list[Cue]:
                     continue
                 start = float(packet.pts * packet.time_base)
                 end = start + float((packet.duration or 0) * packet.time_base)
+                if end < 0:
+                    continue  # wholly before the video starts (a damaged or hostile timestamp)
+                start = max(0.0, start)
                 for sub in stream.decode(packet):
                     for rect in getattr(sub, "rects", None) or [sub]:
                         raw = getattr(rect, "ass", None) or getattr(rect, "text", None) or b""

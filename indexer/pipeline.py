@@ -5,6 +5,7 @@ Knows nothing of Celery: a task, the CLI or a UI thread calls ``run_ingest_job(j
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -56,6 +57,7 @@ from videobert.embedder import Embedder
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+AUDIO_WINDOW_SECONDS = 20 * 60.0  # sound decoded and transcribed at a time (77 MB of float32)
 
 
 @dataclass
@@ -106,7 +108,12 @@ def _transcript_cues(
     cues = sidecar_cues(path) + media.subtitle_cues(path)
     if has_audio and settings.transcribe:
         faults.point("transcribe")
-        cues += models.recognizer.transcribe(media.decode_audio(path), stop=stop)
+        # Window by window: hours of sound never sit in memory at once.
+        for start, audio in media.audio_chunks(path, AUDIO_WINDOW_SECONDS):
+            if stop.is_set():
+                break
+            heard = models.recognizer.transcribe(audio, stop=stop)
+            cues += [media.Cue(c.start + start, c.end + start, c.text) for c in heard]
     return cues
 
 
@@ -158,14 +165,24 @@ def run_ingest_job(
         interrupt_job(settings, job_id, claimed.id, reason, stage=progress.stage)
         raise
     except Exception as exc:
-        log.exception("job %s crashed", job_id)
-        error = f"{started.path}: internal error: {type(exc).__name__}: {exc}"
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+            # No fault of the file, but retrying will not free space: the job fails with the
+            # reason, its half-written thumbnails go, and ingesting it again later indexes it.
+            error = (
+                f"{started.path}: no space left on the device for its thumbnails under "
+                f"{settings.thumbnails_dir}; free some space and ingest it again"
+            )
+            log.warning("job %s failed: %s", job_id, error)
+        else:
+            log.exception("job %s crashed", job_id)
+            error = f"{started.path}: internal error: {type(exc).__name__}: {exc}"
         fail_job(settings, job_id, error, claimed.id)
         drop_uncommitted_thumbnails(settings, claimed.id)
         return JobStatus.FAILED
 
 
 FINISHED = JobStatus.FINISHED
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class _VideoRef:
@@ -193,7 +210,7 @@ def _stages(
     claimed: _VideoRef,
 ) -> str | None:
     with clock("register"):
-        reg = register(started.path, settings)
+        reg = register(started.path, settings, confined=started.confined)
         faults.point("register")
         claimed.id = claim_video(settings, job_id, reg)
     video_id = claimed.id

@@ -30,14 +30,16 @@ def video_id_for(content_hash: str) -> str:
     return content_hash[:16]
 
 
-def check_path(path: Path, settings: Settings) -> Path:
-    """The resolved path, or BadInput saying why it cannot be ingested."""
+def check_path(path: Path, settings: Settings, *, confined: bool = False) -> Path:
+    """The resolved path (symlinks and ``..`` followed), or BadInput saying why it cannot be
+    ingested. ``confined`` (asked for over HTTP): it must lie under the HTTP roots, checked
+    before anything else, so a refusal never says whether a file outside exists."""
     resolved = path.expanduser().resolve()
+    check_inside_roots(resolved, settings.http_roots if confined else settings.ingest_roots)
     if not resolved.exists():
         raise BadInput(path, "file does not exist")
     if not resolved.is_file():
         raise BadInput(path, "not a regular file")
-    check_inside_roots(resolved, settings.ingest_roots)
     size = resolved.stat().st_size
     if size == 0:
         raise BadInput(path, "empty file (0 bytes)")
@@ -54,13 +56,15 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def register(path: Path, settings: Settings) -> Registered:
-    resolved = check_path(path, settings)
-    content_hash = sha256_file(resolved)
-    info = probe(resolved)
+def register(path: Path, settings: Settings, *, confined: bool = False) -> Registered:
+    resolved = check_path(path, settings, confined=confined)
+    # Probe before hashing: a file refused for what it declares costs no full read.
+    info = probe(resolved, max_pixels=settings.max_frame_pixels)
     if info.duration > settings.max_duration_seconds:
         raise BadInput(
             resolved,
-            f"video lasts {info.duration:.0f} s, over the limit of {settings.max_duration_seconds:.0f} s",
+            f"video lasts {info.duration:.0f} s, over the limit of "
+            f"{settings.max_duration_seconds:.0f} s (VIDSEARCH_MAX_DURATION_SECONDS)",
         )
+    content_hash = sha256_file(resolved)
     return Registered(resolved, content_hash, resolved.stat().st_size, info)

@@ -100,6 +100,7 @@ def analyse(
         model_side=INPUT_SIDE,
         thumb_width=settings.thumbnail_width,
         expected_duration=info.duration,
+        max_pixels=settings.max_frame_pixels,
     ):
         take(segmenter.push(frame.t, colour_signature(frame.model_rgb), frame))
         on_progress(min(1.0, frame.t / duration))

@@ -267,6 +267,9 @@ def group_moments(
     return results
 
 
+MAX_QUERY_PIXELS = 50_000_000  # a picture query larger than this is refused unread
+
+
 def decode_image(data: bytes) -> np.ndarray:
     """Uploaded bytes → (224, 224, 3) uint8, or QueryError saying why not."""
     from PIL import Image, UnidentifiedImageError
@@ -277,6 +280,12 @@ def decode_image(data: bytes) -> np.ndarray:
         raise QueryError("the uploaded image is empty")
     try:
         with Image.open(io.BytesIO(data)) as img:
+            # The header says how big the picture is: refuse a bomb before decoding it.
+            if img.width * img.height > MAX_QUERY_PIXELS:
+                raise QueryError(
+                    f"the uploaded image is {img.width} x {img.height} pixels, over the limit of "
+                    f"{MAX_QUERY_PIXELS:,} pixels"
+                )
             img.load()
             rgb = img.convert("RGB").resize((INPUT_SIDE, INPUT_SIDE), Image.Resampling.BILINEAR)
     except UnidentifiedImageError:
@@ -287,7 +296,7 @@ def decode_image(data: bytes) -> np.ndarray:
         ) from None
     except Image.DecompressionBombError:
         raise QueryError(
-            "the upload is not a readable image: its pixel size is too large"
+            "the upload is not a readable image: its pixel size is over the limit"
         ) from None
     except (OSError, ValueError) as exc:
         raise QueryError(f"the upload is not a readable image: {exc}") from None

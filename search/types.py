@@ -78,6 +78,8 @@ def clean_query(text: str | None) -> str:
     cleaned = "".join(" " if unicodedata.category(c).startswith("C") else c for c in text)
     cleaned = " ".join(cleaned.split())
     if not cleaned:
+        if text.strip():
+            raise QueryError("query has nothing to search: only control or invisible characters")
         raise QueryError("query is empty")
     return cleaned
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import queue
 import re
+import shutil
 import threading
 import time
 import uuid
@@ -27,6 +28,8 @@ from core.job_claims import (
     adopt,
     current_owner,
     job_is_alive,
+    lost_jobs,
+    mark_dispatched,
     orphan_for_path,
     own_queued,
     resumable_jobs,
@@ -36,7 +39,7 @@ from core.queue import INGEST_TASK, send
 from core.settings import Settings
 from core.vectors import VectorStore
 from indexer.jobs import ELSEWHERE, ProgressListener, fail_job
-from indexer.paths import check_inside_roots, expand_paths
+from indexer.paths import VIDEO_EXTENSIONS, check_inside_roots, expand_paths
 from indexer.pipeline import run_ingest_job
 from model_lifecycle.active import prepare_query_encoder
 
@@ -50,13 +53,17 @@ class NothingToIngest(ValueError):
     """No video file under the given paths."""
 
 
-def create_jobs(paths: Iterable[Path], settings: Settings, *, owned: bool = False) -> list[int]:
-    """One queued ingest job per file, in order; ``owned``: this process will run them."""
+def create_jobs(
+    paths: Iterable[Path], settings: Settings, *, owned: bool = False, confined: bool = False
+) -> list[int]:
+    """One queued ingest job per file, in order; ``owned``: this process will run them;
+    ``confined``: their files must lie under the HTTP roots when they run."""
     me = current_owner()
     with session_scope(settings) as session:
         ids = []
         for p in paths:
             job = create_job(session=session, path=str(p))
+            job.confined = confined
             if owned:
                 own_queued(job, me, lease_seconds=settings.stale_job_seconds)
             ids.append(job.id)
@@ -66,24 +73,28 @@ def create_jobs(paths: Iterable[Path], settings: Settings, *, owned: bool = Fals
 def submit(settings: Settings, paths: Sequence[str | Path], *, confine: bool = False) -> list[int]:
     """Jobs for the given files and folders (walked recursively for video files).
 
-    ``confine`` (HTTP requests): every path must lie inside the allowed roots, checked before
-    any folder is walked, so a request cannot make the server crawl its disks (BadInput).
-    In the embedded mode the jobs belong to this process, and a job a dead run left for the
-    same file is adopted rather than queued again. Raises NothingToIngest when no video file
-    is found.
+    ``confine`` (HTTP requests): every path must lie inside the HTTP roots (the allowed roots,
+    or ``home/videos`` when none are set, and the uploads folder; symlinks and ``..`` resolved),
+    checked before any folder is walked, so a request cannot make the server crawl its disks
+    (BadInput); each job checks its file again when it runs, so a symlink under a root that
+    leads out of it fails its job with the reason. In the embedded mode the jobs belong to this
+    process, and a job a dead run left for the same file is adopted rather than queued again.
+    Raises NothingToIngest when no video file is found.
     """
     if confine:
         for p in paths:
-            check_inside_roots(Path(p), settings.ingest_roots)
+            check_inside_roots(Path(p), settings.http_roots)
     files = list(expand_paths(Path(p) for p in paths))
     if not files:
         raise NothingToIngest("no video files found under the given paths")
     if not settings.embedded_tasks:
-        return create_jobs(files, settings)
+        return create_jobs(files, settings, confined=confine)
     ids = []
     for f in files:
         adopted = _adopt_orphan(settings, str(f))
-        ids.append(adopted if adopted is not None else create_jobs([f], settings, owned=True)[0])
+        if adopted is None:
+            adopted = create_jobs([f], settings, owned=True, confined=confine)[0]
+        ids.append(adopted)
     return ids
 
 
@@ -115,29 +126,102 @@ def resume_orphans(settings: Settings) -> list[int]:
     return adopted
 
 
-UPLOAD_CHUNK = 1 << 20
-_UNSAFE_NAME = re.compile(r"[^\w.\- ()+,]+")
+class BadUpload(ValueError):
+    """An upload refused before it was stored: a name that is no video file's, or too many
+    bytes; nothing of it is kept."""
+
+
+class UploadTooLarge(BadUpload):
+    """More bytes than ``max_upload_bytes``."""
+
+
+_UNSAFE = re.compile(r"[^\w.\- ()+,]+")
+PARTIAL = ".part"
 
 
 def upload_name(name: str) -> str:
-    """A file name safe to write: the last path component, odd characters replaced."""
-    base = _UNSAFE_NAME.sub("_", Path(name.replace("\\", "/")).name).strip(" .")
-    return base[:200] or "upload"
+    """A file name safe to write: its last path component, odd characters (slashes, control
+    characters, newlines) replaced, a leading dot or dash dropped, at most 200 characters."""
+    base = _UNSAFE.sub("_", Path(name.replace("\\", "/")).name).strip(" .-_")
+    stem, suffix = Path(base).stem[:180], Path(base).suffix.lower()[:10]
+    return (stem or "upload") + suffix
+
+
+class Upload:
+    """A video arriving over HTTP, written to ``uploads/<random>/<name>.part`` as it comes and
+    renamed to its name only when it is whole and within ``max_upload_bytes``; a refused or
+    broken upload leaves nothing behind."""
+
+    def __init__(self, settings: Settings, name: str) -> None:
+        clean = upload_name(name)
+        if Path(clean).suffix not in VIDEO_EXTENSIONS:
+            raise BadUpload(
+                f"{name!r} is not a video file name (it must end in one of "
+                f"{', '.join(sorted(VIDEO_EXTENSIONS))})"
+            )
+        self.limit = settings.max_upload_bytes
+        self.folder = settings.uploads_dir / uuid.uuid4().hex[:16]
+        self.folder.mkdir(parents=True)
+        self.path = self.folder / clean
+        self._partial = self.path.with_name(self.path.name + PARTIAL)
+        self._out = self._partial.open("xb")
+        self.size = 0
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.limit:
+            self.abort()
+            raise UploadTooLarge(
+                f"upload is over the limit of {self.limit} bytes (VIDSEARCH_MAX_UPLOAD_BYTES)"
+            )
+        self._out.write(chunk)
+
+    def finish(self) -> Path:
+        self._out.close()
+        if self.size == 0:
+            self.abort()
+            raise BadUpload("upload is empty (0 bytes)")
+        self._partial.rename(self.path)
+        return self.path
+
+    def abort(self) -> None:
+        self._out.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def drop_partial_uploads(settings: Settings, older_than: float = 3600.0) -> int:
+    """Remove what uploads cut off by a crash left (``*.part`` older than ``older_than``
+    seconds: a younger one may still be arriving in another API process)."""
+    removed = 0
+    now = time.time()
+    for part in settings.uploads_dir.glob(f"*/*{PARTIAL}"):
+        try:
+            if now - part.stat().st_mtime > older_than:
+                shutil.rmtree(part.parent, ignore_errors=True)
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+UPLOAD_CHUNK = 1 << 20
 
 
 def save_upload(settings: Settings, name: str, data: bytes | BinaryIO) -> Path:
-    """Keep an uploaded file under ``VIDSEARCH_HOME/uploads`` (its own folder, so two uploads
-    with one name never collide) and return its path, ready for ``submit``."""
-    folder = settings.uploads_dir / uuid.uuid4().hex[:12]
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / upload_name(name)
-    with target.open("wb") as out:
+    """Keep a file uploaded through the web UI under ``VIDSEARCH_HOME/uploads`` (its own folder,
+    so two uploads with one name never collide) and return its path, ready for ``submit``; the
+    same checks as an HTTP upload (a video file name, ``max_upload_bytes``; BadUpload)."""
+    upload = Upload(settings, name)
+    try:
         if isinstance(data, bytes):
-            out.write(data)
+            upload.write(data)
         else:
             while chunk := data.read(UPLOAD_CHUNK):
-                out.write(chunk)
-    return target
+                upload.write(chunk)
+        return upload.finish()
+    except BaseException:
+        upload.abort()
+        raise
 
 
 def summarize_after_ingest(settings: Settings, video_id: str) -> None:
@@ -271,12 +355,86 @@ def outcome(settings: Settings, job_id: int) -> str:
     return str(job["status"])
 
 
-def dispatch(settings: Settings, job_ids: Sequence[int]) -> None:
-    """Served mode: one Celery task per job (services/tasks.py runs them on the workers)."""
+def dispatch(settings: Settings, job_ids: Sequence[int]) -> int:
+    """Served mode: one Celery task per job (services/tasks.py runs them on the workers);
+    returns how many were sent. A broker that cannot be reached is not an error here: the jobs
+    stay queued in the catalog, never sent, and the workers' sweep (recover_lost_jobs) sends
+    them once it is back."""
     if settings.embedded_tasks:
         raise RuntimeError("no broker configured (VIDSEARCH_BROKER_URL); run the jobs in-process")
+    sent = 0
     for job_id in job_ids:
-        send(INGEST_TASK, job_id)
+        try:
+            send(INGEST_TASK, job_id)
+        except Exception as exc:  # noqa: BLE001 - kombu's errors vary by transport
+            log.warning(
+                "could not send job %s to the task queue (%s); it stays queued", job_id, exc
+            )
+            continue
+        sent += 1
+        with session_scope(settings) as session:
+            mark_dispatched(session=session, job_id=job_id)
+    return sent
+
+
+def recover_lost_jobs(settings: Settings, *, broker_forgot: bool = False) -> list[int]:
+    """Served mode, run now and then by every worker: send again the jobs nobody will finish
+    otherwise. Those are jobs a dead worker held whose message is gone too (their lease ran out),
+    interrupted ones, jobs never sent (the broker was down when they were queued), and, when the
+    broker lost its queues (``broker_forgot``: restarted without persistence), every queued job.
+    Sending a job twice is harmless: a task claims its job first, and a claimed or finished job
+    is left alone. Returns the ids sent."""
+    with session_scope(settings) as session:
+        lost = lost_jobs(
+            session=session, broker_forgot=broker_forgot, grace_seconds=DISPATCH_GRACE_SECONDS
+        )
+        todo = [
+            job.id
+            for job in lost
+            if adopt(session=session, job=job, lease_seconds=settings.stale_job_seconds, owner=None)
+        ]
+    if todo:
+        log.warning("sending %d job(s) again that nobody would finish: %s", len(todo), todo)
+        dispatch(settings, todo)
+    return todo
+
+
+DISPATCH_GRACE_SECONDS = 10.0  # a job just queued is being sent by whoever queued it
+
+
+class LostJobSweeper:
+    """Served mode: a thread in each worker's main process that runs recover_lost_jobs every
+    third of ``stale_job_seconds``, asking the broker each time whether it forgot its queues.
+    A catalog or broker that is down is logged and tried again at the next round."""
+
+    def __init__(self, settings: Settings, *, interval: float | None = None) -> None:
+        self.settings = settings
+        self.interval = interval or max(1.0, settings.stale_job_seconds / 3)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lost-job-sweeper", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def sweep(self) -> list[int]:
+        from core.queue import broker_forgot, note_broker_seen
+
+        forgot = broker_forgot()
+        sent = recover_lost_jobs(self.settings, broker_forgot=forgot)
+        if forgot:
+            # Only now: a sweep that failed half way (the catalog down too) is done again.
+            note_broker_seen()
+        return sent
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.sweep()
+            except Exception as exc:  # noqa: BLE001 - a down catalog or broker: next round
+                log.warning("lost-job sweep failed: %s", exc)
 
 
 class BackgroundIngest:

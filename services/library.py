@@ -28,7 +28,9 @@ from core.models import Job, JobStatus, Segment, Video, VideoStatus
 from core.settings import Settings
 from core.vectors import (
     SyncReport,
+    VectorStore,
     open_vector_store,
+    point_id,
     rebuild_from_catalog,
     sync_from_catalog,
     sync_video,
@@ -38,10 +40,6 @@ from services.ingest import create_jobs
 
 class FileGone(LookupError):
     """The catalog knows the video but none of its files is on disk any more."""
-
-
-class Busy(RuntimeError):
-    """A job is indexing the video right now; the message says which."""
 
 
 @dataclass(frozen=True)
@@ -239,35 +237,6 @@ def reindex_video(settings: Settings, video_id: str) -> list[int]:
     return create_jobs([Path(path)], settings, owned=settings.embedded_tasks)
 
 
-def delete_video(settings: Settings, video_id: str) -> None:
-    """Remove a video from the library: its catalog rows (segments, paths, events, summaries),
-    its thumbnails, its browser copy, its points in a Qdrant server, and the file itself only
-    when it is an upload kept under VIDSEARCH_HOME/uploads (files people pointed at stay).
-    LookupError: unknown; Busy: a job is indexing it now."""
-    with session_scope(settings) as session:
-        video = session.get(Video, video_id)
-        if video is None:
-            raise LookupError(f"no video {video_id}")
-        owner = _live_owner(session, video)
-        if owner is not None:
-            raise Busy(f"video {video_id} is being indexed by job {owner.id}")
-        files = [Path(video.source_path), *(Path(p.path) for p in video.paths)]
-        session.delete(video)
-    if settings.qdrant_url:
-        store = open_vector_store(settings)
-        with session_scope(settings) as session:
-            sync_video(store, session, video_id)
-    shutil.rmtree(settings.thumbnails_dir / video_id, ignore_errors=True)
-    browser_copy_path(settings, video_id).unlink(missing_ok=True)
-    uploads = settings.uploads_dir.resolve()
-    for f in dict.fromkeys(files):
-        resolved = f.resolve()
-        if resolved.is_relative_to(uploads) and resolved.is_file():
-            resolved.unlink()
-            if resolved.parent != uploads and not any(resolved.parent.iterdir()):
-                resolved.parent.rmdir()
-
-
 def browser_copy_path(settings: Settings, video_id: str) -> Path:
     """Where services.playback keeps a video's copy that browsers can play."""
     return settings.cache_dir / "playback" / f"{video_id}.mp4"
@@ -297,12 +266,80 @@ def health(settings: Settings) -> dict[str, Any]:
     }
 
 
-def reindex(settings: Settings, *, rebuild: bool = False) -> tuple[str, SyncReport]:
+def reindex(
+    settings: Settings, *, rebuild: bool = False, store: VectorStore | None = None
+) -> tuple[str, SyncReport]:
     """Sync (or drop and rebuild) the vector index from the catalog; returns where it lives and
-    what changed. In the embedded mode each process keeps its own index in memory, so this
-    checks the catalog's vectors rather than changing a shared index."""
-    store = open_vector_store(settings)
+    what changed. ``store``: the index to mend (the API passes the one it searches); without
+    one, in the embedded mode (each process keeps its own index in memory) this only checks the
+    catalog's vectors."""
+    store = store or open_vector_store(settings)
     with session_scope(settings) as session:
         report = (rebuild_from_catalog if rebuild else sync_from_catalog)(store, session)
     where = settings.qdrant_url or "in-process index (embedded mode keeps it in memory)"
     return where, report
+
+
+def index_status(settings: Settings, store: VectorStore) -> dict[str, Any]:
+    """How the index compares with the catalog: points it has, segments of ready videos the
+    catalog has, and the videos whose points are missing or stale, and points of no ready video
+    (orphans). ``in_sync`` when all three lists are empty."""
+    with session_scope(settings) as session:
+        rows = session.execute(
+            select(Segment.video_id, Segment.index, Video.revision)
+            .join(Video, Video.id == Segment.video_id)
+            .where(Video.status == VideoStatus.READY)
+        ).all()
+    expected = {point_id(v, i): (v, rev) for v, i, rev in rows}
+    actual = store.revisions()
+    missing = sorted({v for pid, (v, _) in expected.items() if pid not in actual})
+    stale = sorted(
+        {v for pid, (v, rev) in expected.items() if pid in actual and actual[pid] != rev}
+    )
+    orphaned = sorted(pid for pid in actual if pid not in expected)
+    return {
+        "points": len(actual),
+        "segments": len(expected),
+        "missing_videos": missing,
+        "stale_videos": stale,
+        "orphaned_points": orphaned,
+        "in_sync": not (missing or stale or orphaned),
+    }
+
+
+class Busy(RuntimeError):
+    """A live job is indexing the video right now; the message says which."""
+
+
+def delete_video(settings: Settings, video_id: str, *, store: VectorStore | None = None) -> None:
+    """Remove a video from the library: its catalog rows (segments, paths, events, summaries)
+    and the jobs that indexed it, in one transaction; then its thumbnails, its points in
+    ``store`` (or in a Qdrant server; in-process indexes of other processes re-sync
+    themselves), and the file itself only when it is an upload kept under
+    ``VIDSEARCH_HOME/uploads`` (files people pointed at stay where they are).
+    LookupError: unknown; Busy: a live job is indexing it."""
+    with session_scope(settings) as session:
+        video = session.get(Video, video_id, with_for_update=True)
+        if video is None:
+            raise LookupError(f"no video {video_id}")
+        owner = session.get(Job, video.claimed_by_job) if video.claimed_by_job else None
+        if owner is not None and job_is_alive(owner):
+            raise Busy(f"video {video_id} is being indexed by job {owner.id}; try again later")
+        files = [Path(video.source_path), *(Path(p.path) for p in video.paths)]
+        session.execute(delete(Job).where(Job.video_id == video_id))
+        session.delete(video)
+    targets = [store] if store is not None else []
+    if settings.qdrant_url and store is None:
+        targets.append(open_vector_store(settings))
+    for target in targets:
+        with session_scope(settings) as session:
+            sync_video(target, session, video_id)
+    shutil.rmtree(settings.thumbnails_dir / video_id, ignore_errors=True)
+    browser_copy_path(settings, video_id).unlink(missing_ok=True)
+    uploads = settings.uploads_dir.resolve()
+    for f in dict.fromkeys(files):
+        resolved = f.resolve()
+        if resolved.is_relative_to(uploads) and resolved.is_file():
+            resolved.unlink()
+            if resolved.parent != uploads and not any(resolved.parent.iterdir()):
+                resolved.parent.rmdir()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_ready, worker_shutdown
 from sqlalchemy.exc import OperationalError
 
 from core.errors import TransientError
@@ -15,7 +15,7 @@ from core.vectors import VectorStore, open_vector_store
 from indexer.pipeline import load_models
 from model_lifecycle.active import reconcile_active_file
 from model_lifecycle.reembed import Status, reembed_video, try_swap
-from services.ingest import ingest_job, job_view
+from services.ingest import LostJobSweeper, ingest_job, job_view
 from services.summaries import summary_of
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,9 @@ RETRY = {
     "retry_backoff": 2,
     "retry_backoff_max": 120,
     "retry_jitter": True,
-    "max_retries": 8,
+    # A transient fault (catalog, broker or index unreachable) is retried until it passes, every
+    # two minutes at most: a task that gave up would leave its job queued with nothing to run it.
+    "max_retries": None,
 }
 
 _store: VectorStore | None = None
@@ -53,21 +55,47 @@ def _load_models_once(**_kwargs: object) -> None:
     load_models(settings).embedder.embed_text(["warm up"])
 
 
+_sweeper: LostJobSweeper | None = None
+
+
+@worker_ready.connect
+def _start_sweeping(**_kwargs: object) -> None:
+    # In the worker's main process: jobs whose messages a dead worker or a restarted broker
+    # lost are sent again (services.ingest.recover_lost_jobs).
+    global _sweeper
+    _sweeper = LostJobSweeper(get_settings())
+    _sweeper.start()
+
+
+@worker_shutdown.connect
+def _stop_sweeping(**_kwargs: object) -> None:
+    if _sweeper is not None:
+        _sweeper.stop()
+
+
 @app.task(name=INGEST_TASK, **RETRY)
 def ingest_video(job_id: int) -> str:
     settings = get_settings()
-    # The summary is its own task: a summary that fails must not fail (or redo) the ingest.
-    status = ingest_job(settings, job_id, store=shared_store(), summarize=False)
-    if status == "succeeded" and settings.summaries_at_index:
-        video_id = job_view(settings, job_id)["video_id"]
-        if video_id:
-            send(SUMMARY_TASK, video_id)
+    try:
+        # The summary is its own task: a summary that fails must not fail (or redo) the ingest.
+        status = ingest_job(settings, job_id, store=shared_store(), summarize=False)
+        if status == "succeeded" and settings.summaries_at_index:
+            video_id = job_view(settings, job_id)["video_id"]
+            if video_id:
+                send(SUMMARY_TASK, video_id)
+    except (OperationalError, ConnectionError, TimeoutError) as exc:
+        # Outside the pipeline's own handling (claiming the job, reading it back): the catalog
+        # is restarting; retried like any transient fault, never a task lost.
+        raise TransientError(f"ingest job {job_id}: {exc}") from exc
     return status
 
 
 @app.task(name=SUMMARY_TASK, autoretry_for=(TransientError,), retry_backoff=2, max_retries=5)
 def summarize_video(video_id: str) -> str:
-    return summary_of(get_settings(), video_id).method
+    try:
+        return summary_of(get_settings(), video_id).method
+    except (OperationalError, ConnectionError, TimeoutError) as exc:
+        raise TransientError(f"summary of {video_id}: {exc}") from exc
 
 
 @app.task(name=REEMBED_TASK, **RETRY)

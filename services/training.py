@@ -4,6 +4,8 @@ vectors in. Every step is idempotent, so running it again after a crash carries 
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +27,7 @@ from model_lifecycle.spaces import (
 from model_lifecycle.train import NothingToTrain, train_library
 from videobert.checkpoint import checkpoint_name
 
+log = logging.getLogger(__name__)
 StepProgress = Callable[[int, int, dict[str, float]], None]  # (step, steps, losses)
 VideoProgress = Callable[[int, int], None]  # (videos done, videos in all)
 
@@ -151,3 +154,48 @@ def _follow_swap(
         time.sleep(0.5)
         swap = try_swap(settings, store=store)
     return swap
+
+
+class TrainingRun:
+    """Training asked for over HTTP: one run at a time in a background thread of this process
+    (train → re-embed → swap, as ``vidsearch train``), its progress and outcome readable while
+    it goes. A second start while one runs is refused (RuntimeError)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._state: dict[str, Any] = {"state": "idle"}
+
+    def status(self) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._state)
+
+    def start(self, *, epochs: float | None = None, steps: int | None = None) -> dict[str, Any]:
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                raise RuntimeError("a training run is already going; see GET /train")
+            self._state = {"state": "running", "step": 0, "steps": None, "started": time.time()}
+            self._thread = threading.Thread(
+                target=self._run, args=(epochs, steps), name="training", daemon=True
+            )
+            self._thread.start()
+            return dict(self._state)
+
+    def _update(self, **values: Any) -> None:
+        with self._lock:
+            self._state.update(values)
+
+    def _run(self, epochs: float | None, steps: int | None) -> None:
+        def on_step(step: int, total: int, losses: dict[str, float]) -> None:
+            self._update(step=step, steps=total, losses={k: round(v, 4) for k, v in losses.items()})
+
+        try:
+            report = train_and_swap(self.settings, epochs=epochs, steps=steps, on_step=on_step)
+        except CannotTrain as exc:
+            self._update(state="refused", error=str(exc), finished=time.time())
+        except Exception as exc:  # noqa: BLE001 - reported to whoever asks, and logged
+            log.exception("training failed")
+            self._update(state="failed", error=f"{type(exc).__name__}: {exc}", finished=time.time())
+        else:
+            self._update(state="finished", report=report, finished=time.time())

@@ -6,11 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from api.auth import Anyone
 from api.deps import AppSettings
 from api.schemas import HealthOut
 from services.library import health as library_health
 
-router = APIRouter(tags=["health"])
+# Open to anyone (load balancers, compose health checks); only the rate limit applies.
+router = APIRouter(tags=["health"], dependencies=[Anyone])
 
 
 @router.get("/health", response_model=HealthOut)

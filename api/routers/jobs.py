@@ -4,16 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi import Path as ApiPath
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import AppSettings, Svc
+from api.auth import AdminOnly
+from api.deps import AppSettings, Svc, get_services
 from api.schemas import MAX_PAGE_OFFSET, IngestIn, IngestOut, JobOut, JobsOut
 from core.errors import BadInput
-from services.ingest import NothingToIngest, job_view, job_views, start, submit
+from services.ingest import (
+    BadUpload,
+    NothingToIngest,
+    Upload,
+    UploadTooLarge,
+    job_view,
+    job_views,
+    start,
+    submit,
+)
 from services.library import page_jobs
 
-router = APIRouter(tags=["ingest"])
+# Ingest reads the server's disks and shows its paths and errors: admins only.
+router = APIRouter(tags=["ingest"], dependencies=[AdminOnly])
 
 
 @router.post("/ingest", response_model=IngestOut, status_code=202)
@@ -29,6 +41,54 @@ def ingest(svc: Svc, body: IngestIn) -> dict[str, Any]:
         raise HTTPException(422, str(exc)) from None
     start(svc.settings, job_ids, background=svc.ingest)
     return {"jobs": job_views(svc.settings, job_ids)}
+
+
+@router.post(
+    "/ingest/upload",
+    response_model=IngestOut,
+    status_code=202,
+    responses={
+        413: {"description": "Over VIDSEARCH_MAX_UPLOAD_BYTES; nothing is kept"},
+        422: {"description": "Not a video file name, or an empty upload"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
+async def upload(
+    request: Request,
+    name: Annotated[
+        str, Query(min_length=1, max_length=1024, description="The file's name, e.g. trip.mp4.")
+    ],
+) -> dict[str, Any]:
+    """Send a video file itself as the request body (not a form); it is kept under the server's
+    uploads folder and indexed like any other. Only a whole upload within the size limit is
+    kept; the job runs as one from ``POST /ingest`` does."""
+    svc = get_services(request)
+    try:
+        sink = await run_in_threadpool(Upload, svc.settings, name)
+    except BadUpload as exc:
+        raise HTTPException(422, str(exc)) from None
+    try:
+        async for chunk in request.stream():
+            if chunk:
+                await run_in_threadpool(sink.write, chunk)
+        path = await run_in_threadpool(sink.finish)
+    except UploadTooLarge as exc:
+        raise HTTPException(413, str(exc)) from None
+    except BadUpload as exc:
+        raise HTTPException(422, str(exc)) from None
+    except BaseException:
+        sink.abort()  # a cut-off or refused body leaves nothing behind
+        raise
+    job_ids = await run_in_threadpool(submit, svc.settings, [path], confine=True)
+    await run_in_threadpool(start, svc.settings, job_ids, background=svc.ingest)
+    return {"jobs": await run_in_threadpool(job_views, svc.settings, job_ids)}
 
 
 @router.get("/jobs", response_model=JobsOut)

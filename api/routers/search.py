@@ -6,12 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, HTTPException, Query, UploadFile
 
+from api.auth import Viewer
 from api.deps import Search
 from api.schemas import SearchOut
 from core.vectors import SearchFilter
 from search.types import MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS
 
-router = APIRouter(tags=["search"])
+router = APIRouter(tags=["search"], dependencies=[Viewer])
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 

@@ -6,17 +6,26 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi import Path as ApiPath
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
+from api.auth import AdminOnly, Viewer
 from api.deps import AppSettings, Search, Svc
 from api.schemas import MAX_PAGE_OFFSET, SearchOut, SummaryOut, VideoDetailOut, VideosOut
 from indexer.paths import media_type
 from search.types import MAX_LIMIT, MAX_QUERY_CHARS
-from services.library import FileGone, page_videos, thumbnail_file, video_detail, video_file
+from services.library import (
+    Busy,
+    FileGone,
+    delete_video,
+    page_videos,
+    thumbnail_file,
+    video_detail,
+    video_file,
+)
 from services.search import matching_moments
 from services.summaries import focused_summary, summary_of
 
-router = APIRouter(prefix="/videos", tags=["videos"])
+router = APIRouter(prefix="/videos", tags=["videos"], dependencies=[Viewer])
 
 
 @router.get("", response_model=VideosOut)
@@ -36,6 +45,23 @@ def video(settings: AppSettings, video_id: str) -> dict[str, Any]:
     for seg in detail["segment_list"]:
         seg["thumbnail_url"] = f"/videos/{video_id}/segments/{seg['index']}/thumbnail"
     return detail
+
+
+@router.delete(
+    "/{video_id}",
+    status_code=204,
+    dependencies=[AdminOnly],
+    responses={409: {"description": "A job is indexing the video right now"}},
+)
+def remove(svc: Svc, video_id: str) -> Response:
+    """Remove a video from the library: its segments, paths, events, summaries, jobs,
+    thumbnails and index points (a file uploaded to the server too; a file on the server's disk
+    stays). Admins only."""
+    try:
+        delete_video(svc.settings, video_id, store=svc.search.index)
+    except Busy as exc:
+        raise HTTPException(409, str(exc)) from None
+    return Response(status_code=204)
 
 
 @router.get("/{video_id}/summary", response_model=SummaryOut)

@@ -79,7 +79,9 @@ class MemoryIndex:
 
     def drop(self) -> None:
         with self._lock:
+            lock = self._lock  # readers waiting on it must find the emptied index behind it
             self.__init__()  # type: ignore[misc]
+            self._lock = lock
 
     def count(self) -> int:
         return len(self._points)

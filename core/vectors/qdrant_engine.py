@@ -40,6 +40,26 @@ def _unreachable_is_transient() -> Iterator[None]:
         raise TransientError(f"vector index unreachable: {exc}") from exc
 
 
+class _Gone(Exception):
+    """The collection was deleted between our look and our read."""
+
+
+@contextmanager
+def _gone_is_empty() -> Iterator[None]:
+    # A collection deleted under a reader (a lost volume, someone's delete) reads as empty, as
+    # one that never existed does: search answers with what is left while it is rebuilt.
+    try:
+        yield
+    except UnexpectedResponse as exc:
+        if exc.status_code == 404:
+            raise _Gone() from exc
+        raise
+    except ValueError as exc:  # qdrant-client's in-process engine
+        if "not found" in str(exc):
+            raise _Gone() from exc
+        raise
+
+
 def to_qdrant_filter(
     flt: SearchFilter | None, *, extra: Sequence[qm.Condition] = ()
 ) -> qm.Filter | None:
@@ -139,32 +159,41 @@ class QdrantStore:
     def count(self) -> int:
         if not self._exists():
             return 0
-        with _unreachable_is_transient():
-            return int(self.client.count(self.collection, exact=True).count)
+        try:
+            with _unreachable_is_transient(), _gone_is_empty():
+                return int(self.client.count(self.collection, exact=True).count)
+        except _Gone:
+            return 0
 
     def upsert(self, points: Sequence[SegmentPoint]) -> None:
         if not points:
             return
-        self.ensure_collection(len(points[0].video_vector), len(points[0].text_vector))
-        with _unreachable_is_transient():
-            for start in range(0, len(points), BATCH):
-                self.client.upsert(
-                    self.collection,
-                    points=[
-                        qm.PointStruct(
-                            id=p.id,
-                            vector={
-                                "video": p.video_vector.tolist(),
-                                "text": p.text_vector.tolist(),
-                                LEXICAL: qm.SparseVector(
-                                    indices=p.lexical.indices, values=p.lexical.values
-                                ),
-                            },
-                            payload=p.payload,
+        for _attempt in range(2):  # a collection deleted under us is made again, once
+            self.ensure_collection(len(points[0].video_vector), len(points[0].text_vector))
+            try:
+                with _unreachable_is_transient(), _gone_is_empty():
+                    for start in range(0, len(points), BATCH):
+                        self.client.upsert(
+                            self.collection,
+                            points=[
+                                qm.PointStruct(
+                                    id=p.id,
+                                    vector={
+                                        "video": p.video_vector.tolist(),
+                                        "text": p.text_vector.tolist(),
+                                        LEXICAL: qm.SparseVector(
+                                            indices=p.lexical.indices, values=p.lexical.values
+                                        ),
+                                    },
+                                    payload=p.payload,
+                                )
+                                for p in points[start : start + BATCH]
+                            ],
                         )
-                        for p in points[start : start + BATCH]
-                    ],
-                )
+                return
+            except _Gone:
+                continue
+        raise TransientError(f"collection {self.collection!r} kept disappearing during a write")
 
     def delete(self, ids: Iterable[str]) -> None:
         ids = list(ids)
@@ -179,14 +208,17 @@ class QdrantStore:
         if not self._exists():
             return
         offset = None
-        with _unreachable_is_transient():
-            while True:
-                records, offset = self.client.scroll(
-                    self.collection, limit=1024, offset=offset, **kwargs
-                )
-                yield from records
-                if offset is None:
-                    return
+        try:
+            with _unreachable_is_transient(), _gone_is_empty():
+                while True:
+                    records, offset = self.client.scroll(
+                        self.collection, limit=1024, offset=offset, **kwargs
+                    )
+                    yield from records
+                    if offset is None:
+                        return
+        except _Gone:
+            return
 
     def revisions(self) -> dict[str, int]:
         records = self._scroll(with_payload=["revision", "payload_version"], with_vectors=False)
@@ -204,15 +236,18 @@ class QdrantStore:
     def _query(self, query: Any, using: str, limit: int, flt: qm.Filter | None) -> list[Hit]:
         if not self._exists():
             return []
-        with _unreachable_is_transient():
-            res = self.client.query_points(
-                self.collection,
-                query=query,
-                using=using,
-                limit=limit,
-                with_payload=True,
-                query_filter=flt,
-            )
+        try:
+            with _unreachable_is_transient(), _gone_is_empty():
+                res = self.client.query_points(
+                    self.collection,
+                    query=query,
+                    using=using,
+                    limit=limit,
+                    with_payload=True,
+                    query_filter=flt,
+                )
+        except _Gone:
+            return []
         return [Hit(str(p.id), float(p.score), p.payload or {}) for p in res.points]
 
     def search_dense(
@@ -237,10 +272,13 @@ class QdrantStore:
     def vectors(self, ids: Sequence[str], using: str) -> dict[str, np.ndarray]:
         if not ids or not self._exists():
             return {}
-        with _unreachable_is_transient():
-            records = self.client.retrieve(
-                self.collection, ids=list(ids), with_vectors=[using], with_payload=False
-            )
+        try:
+            with _unreachable_is_transient(), _gone_is_empty():
+                records = self.client.retrieve(
+                    self.collection, ids=list(ids), with_vectors=[using], with_payload=False
+                )
+        except _Gone:
+            return {}
         out = {}
         for r in records:
             vec = r.vector.get(using) if isinstance(r.vector, dict) else None

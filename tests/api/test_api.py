@@ -22,7 +22,10 @@ pytestmark = [pytest.mark.real_models, pytest.mark.postgres]
 
 @pytest.fixture
 def api_env(tmp_path: Path, pg_url: str):
-    settings = Settings(home=tmp_path / "home", database_url=pg_url)
+    # HTTP ingest reads only under the allowed roots (home/videos when unset): allow the media.
+    settings = Settings(
+        home=tmp_path / "home", database_url=pg_url, allowed_roots=[tmp_path / "media"]
+    )
     media = tmp_path / "media"
     media.mkdir()
     clip = write_video(

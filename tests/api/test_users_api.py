@@ -18,7 +18,8 @@ from tests.catalog_helpers import add_ready_video
 
 @pytest.fixture
 def client(catalog: Settings) -> Iterator[TestClient]:
-    app = create_app(catalog)
+    # These tests are about tokens: the server demands them (not local single-user mode).
+    app = create_app(catalog.model_copy(update={"auth": "required"}))
     app.state.services = Services(catalog)  # what the lifespan does, without warming up models
     yield TestClient(app)  # no `with`: the lifespan would load the search models
 

@@ -4,10 +4,8 @@ on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +20,7 @@ from core.models import Job, JobStatus, Segment, Video, VideoStatus
 from core.settings import Settings
 from core.vectors import open_vector_store, sync_from_catalog
 from tests.conftest import colour_shots
+from tests.processes import free_port, json_lines, run_cli, wait_for_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_models]
 REPO = Path(__file__).resolve().parents[2]
@@ -42,8 +41,8 @@ def library(request, tmp_path: Path):
     )
     if url:
         env["VIDSEARCH_DATABASE_URL"] = url
-    folder = tmp_path / "videos"
-    folder.mkdir()
+    folder = settings.videos_dir  # where HTTP ingest may read by default
+    folder.mkdir(parents=True)
     from indexer.media import write_video
 
     rng = np.random.default_rng(0)
@@ -63,30 +62,6 @@ def start_ingest(env: dict[str, str], folder: Path, **extra: str) -> subprocess.
         text=True,
         start_new_session=True,
     )
-
-
-def wait_for_file(path: Path, proc: subprocess.Popen, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        if proc.poll() is not None:
-            raise AssertionError(f"exited {proc.returncode} early: {proc.communicate()}")
-        assert time.monotonic() < deadline, f"never reached {path.name}"
-        time.sleep(0.1)
-
-
-def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ui.cli", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
-def json_lines(text: str) -> list[dict]:
-    return [json.loads(line) for line in text.splitlines() if line.strip().startswith("{")]
 
 
 def assert_library_whole(settings: Settings, names: set[str]) -> None:
@@ -166,17 +141,11 @@ def test_a_stopped_run_says_what_is_left_and_the_next_finishes_it(library, tmp_p
     assert_library_whole(settings, {"v01.mp4", "v02.mp4", "v03.mp4"})
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_a_cli_and_an_api_ingesting_one_folder_index_each_video_once(library, tmp_path):
     import httpx
 
     settings, env, folder = library
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path / "api.log", "wb")  # noqa: SIM115 - closed below
     api = subprocess.Popen(
         [sys.executable, "-m", "ui.cli", "api", "--port", str(port)],

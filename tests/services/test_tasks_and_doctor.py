@@ -17,7 +17,12 @@ def test_the_ingest_task_acknowledges_late_and_retries_only_transient_faults():
     assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost
     assert app.conf.worker_prefetch_multiplier == 1
     assert ingest_video.autoretry_for == (TransientError,)
-    assert ingest_video.retry_backoff and ingest_video.max_retries >= 3
+    # A transient fault retries until it passes (backing off to two minutes): a task that gave
+    # up would leave its job queued with nothing to run it.
+    assert ingest_video.retry_backoff and ingest_video.max_retries is None
+    assert ingest_video.retry_backoff_max == 120
+    # A pool process loading its models is not killed for being slow to start.
+    assert app.conf.worker_proc_alive_timeout >= 60
 
 
 def test_doctor_passes_on_the_embedded_default(cli):

@@ -10,6 +10,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from core.logs import install_redaction
 from core.settings import Settings, SettingsError, get_settings
 from ui.cli import ingest, library, search, serve, train, users, web
 from ui.cli.output import fail
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    install_redaction()  # no token or password reaches a log, whoever logs it
     args = build_parser().parse_args(argv)
     try:
         settings = get_settings()

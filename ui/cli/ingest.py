@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from core.settings import Settings
-from ui.cli.output import Bars, fail, print_json
+from ui.cli.output import Bars, fail, print_json, shown
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 EXIT_TERMINATED = 143  # 128 + SIGTERM
@@ -87,7 +87,7 @@ def _run_here(args: argparse.Namespace, settings: Settings, job_ids: list[int]) 
     except (KeyboardInterrupt, SystemExit) as exc:
         left = left_behind(settings, everything)
         for view in left.interrupted:
-            print(f"interrupted {view['path']} ({view['stage']})", file=sys.stderr)
+            print(f"interrupted {shown(view['path'])} ({view['stage']})", file=sys.stderr)
         print(
             f"vidsearch ingest: stopped; {len(left.interrupted) + len(left.queued)} file(s) "
             "left to index: run the same command again to finish them",
@@ -107,7 +107,7 @@ def _run_on_workers(args: argparse.Namespace, settings: Settings, job_ids: list[
             if args.json:
                 print_json(view)
             else:
-                print(f"queued job {view['job_id']}: {view['path']}")
+                print(f"queued job {view['job_id']}: {shown(view['path'])}")
         return 0
     labels = {v["job_id"]: v["path"] for v in job_views(settings, job_ids)}
     bars = Bars(enabled=not args.json and sys.stderr.isatty())
@@ -149,5 +149,6 @@ def _report(
             print_json(view | {"outcome": outcomes.get(view["job_id"], view["status"])})
         else:
             detail = view["error"] or view["note"] or ""
-            print(f"{view['status']:9} {view['path']}" + (f"  ({detail})" if detail else ""))
+            line = f"{view['status']:9} {shown(view['path'])}"
+            print(line + (f"  ({shown(detail)})" if detail else ""))
     return 0 if all_succeeded(outcomes.get(j, "unfinished") for j in counted) else 1

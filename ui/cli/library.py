@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from core.settings import Settings
-from ui.cli.output import print_json
+from ui.cli.output import print_json, shown
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -47,8 +47,8 @@ def cmd_videos(args: argparse.Namespace, settings: Settings) -> int:
     else:
         for v in videos:
             dur = f"{v['duration']:.1f}s" if v["duration"] else "-"
-            extra = f"  {v['error']}" if v["error"] else f"  {v['segments']} segments"
-            print(f"{v['video_id']}  {v['status']:10} {dur:>8}  {v['path']}{extra}")
+            extra = f"  {shown(v['error'])}" if v["error"] else f"  {v['segments']} segments"
+            print(f"{v['video_id']}  {v['status']:10} {dur:>8}  {shown(v['path'])}{extra}")
     return 0
 
 
@@ -65,7 +65,7 @@ def cmd_jobs(args: argparse.Namespace, settings: Settings) -> int:
             detail = j["error"] or j["note"] or ""
             print(
                 f"{j['job_id']:>5} {j['status']:9} {j['stage']:10} {j['progress'] * 100:5.1f}%  "
-                f"{j['path']}" + (f"  ({detail})" if detail else "")
+                f"{shown(j['path'])}" + (f"  ({shown(detail)})" if detail else "")
             )
     return 0
 

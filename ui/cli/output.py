@@ -8,6 +8,14 @@ import sys
 from typing import Any
 
 _SEEN = re.compile(r"\[seen: ([^\]]*)\]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def shown(text: object) -> str:
+    """Text from a file name or a file for a terminal: control characters (a newline, an
+    escape sequence that would repaint the screen) printed as escapes, so a hostile name can
+    neither forge a line nor drive the terminal. JSON output needs none of this."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], str(text))
 
 
 def print_json(obj: Any) -> None:
@@ -74,7 +82,7 @@ def print_results(response: Any, *, as_json: bool, nothing: str) -> None:
     if response.cut_off:
         print(nothing)
     for r in response.results:
-        print(f"{r.score:6.3f}  {r.title}  ({r.video_id})  {r.path}")
+        print(f"{r.score:6.3f}  {shown(r.title)}  ({r.video_id})  {shown(r.path)}")
         for m in r.moments:
-            text = moment_label(m.text)
+            text = shown(moment_label(m.text))
             print(f"        {clock(m.start)}-{clock(m.end)}  {m.score:5.3f}  {text[:90]}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 
 from core.settings import Settings
 from ui.cli.output import fail
@@ -31,8 +32,13 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from services.tasks import app  # registers the tasks on the app it runs
 
     # Jobs a person stopped part way (interrupted) go back to the queue; what a dead worker
-    # held comes back from the broker by itself (acks_late).
-    resumed = resume_orphans(settings)
+    # held comes back from the broker by itself (acks_late). A catalog that is restarting must
+    # not keep a worker from starting: the sweeper of every worker does this again later.
+    try:
+        resumed = resume_orphans(settings)
+    except Exception as exc:  # noqa: BLE001 - any database error: start anyway
+        logging.getLogger("vidsearch.worker").warning("could not resume jobs at start: %s", exc)
+        resumed = []
     if resumed:
         dispatch(settings, resumed)
 
@@ -54,9 +60,15 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    import logging
+
     import uvicorn
 
     from api.app import create_app
 
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    # The start-up line says who may call (api/auth.py); uvicorn logs its own at INFO too.
+    logging.getLogger("vidsearch").setLevel(logging.INFO)
+    uvicorn.run(
+        create_app(settings, host=args.host), host=args.host, port=args.port, log_level="info"
+    )
     return 0
