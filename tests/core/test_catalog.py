@@ -84,7 +84,7 @@ def test_the_schema_head_the_fast_start_trusts_is_alembics_head(settings):
     engine = get_engine(settings)
     assert at_head(engine)
     with engine.begin() as conn:  # a catalog one migration behind is upgraded, not trusted
-        conn.execute(text("UPDATE alembic_version SET version_num = '0003'"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
     assert not at_head(engine)
 
 

@@ -104,7 +104,12 @@ def test_paging_takes_slices_of_the_same_ranking(service):
 
 @pytest.mark.parametrize(
     "bad, reason",
-    [("", "empty"), ("   \t\n", "empty"), ("\x00\x07", "empty"), ("x" * 10_000, "limit is 1000")],
+    [
+        ("", "empty"),
+        ("   \t\n", "empty"),
+        ("\x00\x07", "only control or invisible characters"),
+        ("x" * 10_000, "limit is 1000"),
+    ],
 )
 def test_unusable_queries_are_refused_with_a_reason(service, bad, reason):
     with pytest.raises(QueryError, match=reason):
