@@ -11,15 +11,8 @@ import sys
 from collections.abc import Sequence
 
 from core.logs import install_redaction
-from core.settings import Settings, SettingsError, get_settings
+from core.settings import SettingsError, get_settings
 from ui.cli import ingest, library, search, serve, train, users, web
-from ui.cli.output import fail
-
-RESERVED: dict[str, str] = {}
-
-
-def cmd_reserved(args: argparse.Namespace, settings: Settings) -> int:
-    return fail(args.command, f"{RESERVED[args.command]} is not built yet", code=3)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,10 +27,6 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_parser(sub)
     users.add_parsers(sub)
     web.add_parser(sub)
-    for name, what in RESERVED.items():
-        s = sub.add_parser(name, help=f"{what} (not built yet)")
-        s.add_argument("rest", nargs=argparse.REMAINDER)
-        s.set_defaults(func=cmd_reserved)
     return p
 
 
