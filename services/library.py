@@ -35,7 +35,6 @@ from core.vectors import (
     sync_from_catalog,
     sync_video,
 )
-from services.ingest import create_jobs
 
 
 class FileGone(LookupError):
@@ -234,6 +233,8 @@ def reindex_video(settings: Settings, video_id: str) -> list[int]:
         video.error = None
         video.claimed_by_job = None
     # Embedded: the job belongs to this process's runner; served: to the workers' queue.
+    from services.ingest import create_jobs  # the pipeline's imports (torch, av) only here
+
     return create_jobs([Path(path)], settings, owned=settings.embedded_tasks)
 
 

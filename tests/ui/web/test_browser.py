@@ -74,7 +74,7 @@ def test_search_open_a_result_and_the_player_starts_at_the_moment(
     require(CHROMIUM.is_file(), f"{CHROMIUM} is missing: scripts/bootstrap.sh installs chromium")
     sync_api = require_module("playwright.sync_api", "pip install playwright (pyproject's dev set)")
     bikes = video_id_of("bikes.mp4")
-    me, _ = users.add_user(web_settings, "Browser")
+    me = users.add_user(web_settings, "Browser")
     started = time.perf_counter()
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)

@@ -40,7 +40,7 @@ def keys(at: AppTest, prefix: str) -> list[str]:
 
 
 def a_viewer(settings, name: str) -> dict:
-    user, _ = users.add_user(settings, name)
+    user = users.add_user(settings, name)
     return {"user_id": user["user_id"], "name": user["name"]}
 
 
