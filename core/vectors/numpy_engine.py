@@ -79,9 +79,15 @@ class MemoryIndex:
 
     def drop(self) -> None:
         with self._lock:
-            lock = self._lock  # readers waiting on it must find the emptied index behind it
-            self.__init__()  # type: ignore[misc]
-            self._lock = lock
+            self._reset()
+
+    def _reset(self) -> None:
+        """Empty the index, keeping its lock: a reader waiting on the lock must find the new
+        state behind it, never take a fresh lock that nobody holds while the index is refilled
+        (a search during a rebuild once saw half-loaded arrays that way: bench/faults.py)."""
+        lock = self._lock
+        self.__init__()  # type: ignore[misc]
+        self._lock = lock
 
     def count(self) -> int:
         return len(self._points)
@@ -170,7 +176,7 @@ class MemoryIndex:
     def load_arrays(self, arrays: IndexArrays) -> None:
         """Replace the whole index by these points (their vectors are unit vectors already)."""
         with self._lock:
-            self.__init__()  # type: ignore[misc]
+            self._reset()
             n = len(arrays.ids)
             self.dims = dict(arrays.dims)
             # Copies in memory: later upserts write into them (the files stay as they were).
@@ -190,20 +196,26 @@ class MemoryIndex:
                     self._postings.setdefault(term, {})[row] = weight
 
     # --- reads -----------------------------------------------------------------------------------
+    # Reads take the lock too: a point and its row must come from the same state of the index.
     def payload(self, pid: str) -> dict[str, Any] | None:
-        point = self._points.get(pid)
-        return point.payload if point else None
+        with self._lock:
+            point = self._points.get(pid)
+            return point.payload if point else None
 
     def items(self) -> Iterable[tuple[str, dict[str, Any]]]:
-        return ((pid, p.payload) for pid, p in list(self._points.items()))
+        with self._lock:
+            pairs = [(pid, p.payload) for pid, p in self._points.items()]
+        return iter(pairs)
 
     def vector(self, pid: str, name: str) -> np.ndarray | None:
-        point = self._points.get(pid)
-        return None if point is None else self._matrices[name][point.row].copy()
+        with self._lock:
+            point = self._points.get(pid)
+            return None if point is None else self._matrices[name][point.row].copy()
 
     def lexical_of(self, pid: str) -> dict[int, float]:
-        point = self._points.get(pid)
-        return dict(point.lexical) if point else {}
+        with self._lock:
+            point = self._points.get(pid)
+            return dict(point.lexical) if point else {}
 
     def _allowed(self, n: int, keep: Predicate | None, flags: dict[str, bool] | None) -> np.ndarray:
         """A mask over the first n rows: live points with these flags that pass the predicate."""
