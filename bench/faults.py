@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.settings import Settings  # noqa: E402
 from tests.faults.harness import (  # noqa: E402
+    Audit,
     Ledger,
     PrivatePostgres,
     PrivateRedis,
@@ -44,7 +45,7 @@ from tests.faults.scenarios import (  # noqa: E402
 )
 
 FULL = {
-    "rounds": 12,
+    "rounds": 16,
     "videos": 20,
     "kills": 10,
     "redis": 2,
@@ -89,7 +90,14 @@ def main() -> int:
 
     def row(name: str, run, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         t = time.monotonic()
-        faults, result, note = run(*args, **kwargs)
+        try:
+            faults, result, note = run(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - a scenario that crashed is a finding, not the end
+            import traceback
+
+            traceback.print_exc()
+            faults, note = 0, f"the scenario crashed: {type(exc).__name__}: {exc}"[:300]
+            result = Audit(lost=[note])
         r = ledger.add(name, faults, result, time.monotonic() - t, note)
         flag = "" if result.ok() else "   <-- " + result.explain().replace("\n", "; ")[:400]
         print(

@@ -140,14 +140,24 @@ class QdrantStore:
         if not check_dims(self.collection, self.dims(), video_dim, text_dim):
             return
         with _unreachable_is_transient():
-            self.client.create_collection(
-                self.collection,
-                vectors_config={
-                    "video": qm.VectorParams(size=video_dim, distance=qm.Distance.COSINE),
-                    "text": qm.VectorParams(size=text_dim, distance=qm.Distance.COSINE),
-                },
-                sparse_vectors_config={LEXICAL: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
-            )
+            try:
+                self.client.create_collection(
+                    self.collection,
+                    vectors_config={
+                        "video": qm.VectorParams(size=video_dim, distance=qm.Distance.COSINE),
+                        "text": qm.VectorParams(size=text_dim, distance=qm.Distance.COSINE),
+                    },
+                    sparse_vectors_config={
+                        LEXICAL: qm.SparseVectorParams(modifier=qm.Modifier.IDF)
+                    },
+                )
+            except Exception:
+                # Another writer (a rebuild, a searcher mending a lost index, another worker)
+                # made it between our check and our create: use theirs if its sizes agree.
+                if not self._exists():
+                    raise
+                check_dims(self.collection, self.dims(), video_dim, text_dim)
+                return
             if self.remote:
                 create_payload_indexes(self.client, self.collection)
 

@@ -353,3 +353,33 @@ def test_segment_rows_exist_for_every_point(settings, store):
     with session_scope(settings) as s:
         rows = {point_id(vid, seg.index) for seg in s.query(Segment).filter_by(video_id=vid)}
     assert set(store.points()) == rows
+
+
+class _StaleCheck:
+    """A Qdrant client whose first existence check is stale: another writer creates the
+    collection between our check and our create (bench/faults.py hit this during rebuilds)."""
+
+    def __init__(self, client: QdrantClient) -> None:
+        self.client, self.stale = client, True
+
+    def collection_exists(self, name: str) -> bool:
+        if self.stale:
+            self.stale = False
+            return False
+        return bool(self.client.collection_exists(name))
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.client, name)
+
+
+def test_a_collection_made_by_another_writer_meanwhile_is_used_if_its_sizes_agree(tmp_path):
+    from core.vectors.qdrant_engine import QdrantStore
+
+    client = QdrantClient(":memory:")
+    QdrantStore("segments", client=client).ensure_collection(8, 8)  # the other writer
+    ours = QdrantStore("segments", client=_StaleCheck(client))  # type: ignore[arg-type]
+    ours.ensure_collection(8, 8)  # raced, and takes theirs
+    assert ours.dims() == {"video": 8, "text": 8}
+    other = QdrantStore("segments", client=_StaleCheck(client))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="sizes"):
+        other.ensure_collection(16, 8)
