@@ -128,7 +128,9 @@ def test_the_video_page_plays_from_the_moment_with_summary_transcript_tags_and_r
     assert any("Extractive summary" in c.value for c in at.caption), "the summary's method"
     assert keys(at, f"seek-{bikes}-") == [f"seek-{bikes}-0", f"seek-{bikes}-1"]
     assert any(TRAM_LINE in m.value for m in at.markdown), "the transcript"
-    assert any("badge[" in m.value and "tram" in m.value for m in at.markdown), "visual tags"
+    # Hedged tags: the classifier hesitates between a tram and a rickshaw, so the page says
+    # what it is sure of, a vehicle.
+    assert any("badge[" in m.value and "vehicle" in m.value for m in at.markdown), "visual tags"
     related = [link.proto.label for link in at.get("page_link")]
     assert related and "bikes" not in related
 
