@@ -277,4 +277,8 @@ def test_captions_name_the_top_classes_while_people_see_the_hedged_tag() -> None
     names = imagenet_class_names()
     assert emb.visual_tags([spread]) == [["cat"]]
     words = emb.caption_words([spread])[0]
-    assert len(words) == 3 and set(words) <= {names[i] for i in ImageNetFrames.beliefs[1]}
+    # Search reads the classes (three breeds) and then the kind they share.
+    assert len(words) == 4 and words[-1] == "cat"
+    assert set(words[:3]) <= {names[i] for i in ImageNetFrames.beliefs[1]}
+    sure = np.zeros((2, FEATURES), np.float32)
+    assert emb.caption_words([sure]) == [[names[4]]]  # a class it is sure of is named once
