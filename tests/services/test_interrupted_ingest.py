@@ -52,6 +52,12 @@ def library(request, tmp_path: Path):
     return settings, env, folder
 
 
+def _ctrl_c_reaches_python() -> None:
+    # A suite started in the background (`make test &`, nohup) ignores SIGINT, and Python keeps
+    # an inherited SIG_IGN: the child would never see the Ctrl-C this file sends it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_ingest(env: dict[str, str], folder: Path, **extra: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "ui.cli", "ingest", str(folder), "--wait", "--json"],
@@ -61,6 +67,7 @@ def start_ingest(env: dict[str, str], folder: Path, **extra: str) -> subprocess.
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=_ctrl_c_reaches_python,
     )
 
 
