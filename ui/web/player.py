@@ -63,8 +63,16 @@ export default function(component) {
   if (p.nonce !== data.nonce) {
     p.nonce = data.nonce;
     p.start = data.start;
-    const video = document.querySelector("." + name + " video");
-    if (video && video.readyState >= 1) settle(video, p, true);
+    // The events can come and go before this runs, or reach an element React then replaces:
+    // look again every quarter second, for up to ten, until this moment is settled.
+    let tries = 0;
+    const look = () => {
+      if (players[name] !== p || p.nonce !== data.nonce) return;  // unmounted, or a new moment
+      const video = document.querySelector("." + name + " video");
+      if (video && video.readyState >= 1) settle(video, p, true);
+      if ((!video || video.__vsDone !== p.nonce) && ++tries < 40) setTimeout(look, 250);
+    };
+    look();
   }
   if (!window.__vsListening) {
     window.__vsListening = true;

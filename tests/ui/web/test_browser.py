@@ -93,11 +93,22 @@ def test_search_open_a_result_and_the_player_starts_at_the_moment(
 
             page.wait_for_url(f"**/video?v={bikes}&t=1.28", timeout=30_000)
             page.get_by_text("Transcript").wait_for(timeout=60_000)
-            page.wait_for_function(
-                "() => { const v = document.querySelector('video');"
-                " return v && v.readyState >= 1 && Math.abs(v.currentTime - 1.28) < 0.05; }",
-                timeout=30_000,
-            )
+            try:
+                page.wait_for_function(
+                    "() => { const v = document.querySelector('video');"
+                    " return v && v.readyState >= 1 && Math.abs(v.currentTime - 1.28) < 0.05; }",
+                    timeout=30_000,
+                )
+            except sync_api.TimeoutError:
+                state = page.evaluate(
+                    "(() => { const v = document.querySelector('video'); return v && "
+                    "{t: v.currentTime, ready: v.readyState, net: v.networkState, "
+                    "src: (v.currentSrc || '').slice(-60), players: Object.keys("
+                    "window.__vsPlayers || {}), listening: !!window.__vsListening}; })()"
+                )
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / "browser-video-page-failed.png"))
+                raise AssertionError(f"the player never reached 1.28 s: {state}") from None
             current = page.evaluate("document.querySelector('video').currentTime")
             assert current == pytest.approx(1.28, abs=0.05)
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
