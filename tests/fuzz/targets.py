@@ -29,38 +29,54 @@ def _check_cues(cues: list[media.Cue]) -> None:
         assert 0 <= cue.start <= cue.end, cue
 
 
-def subtitles(data: bytes) -> None:
+def subtitles(data: bytes) -> list[media.Cue]:
     """An .srt or .vtt file of any bytes (read as the pipeline reads sidecars): cues with text,
-    finite times, start <= end; never an exception."""
+    finite times, start <= end; never an exception. Returns the cues (checked here, so that
+    bench/fuzz.py's atheris run fails on a bad one too)."""
     text = data.decode("utf-8", errors="replace")
-    _check_cues(parse_subtitles(text))
+    cues = parse_subtitles(text)
+    _check_cues(cues)
+    return cues
 
 
-def subtitle_text(data: bytes) -> None:
-    """A subtitle packet's text as FFmpeg hands it (ASS event lines): a string, never an error."""
+def subtitle_text(data: bytes) -> str:
+    """A subtitle packet's text as FFmpeg hands it (ASS event lines): one line, never an error."""
     out = media._subtitle_text(data.decode("utf-8", errors="replace"))
     assert isinstance(out, str) and "\n" not in out
+    return out
 
 
-def container(data: bytes, suffix: str = ".mp4") -> None:
+def container(data: bytes, suffix: str = ".mp4") -> list[str]:
     """A media file of any bytes through everything ingest does with it: probe, the decode of
-    the first frames, subtitle streams, the first audio window. Either it works (with sane
-    values) or BadInput says why; any other exception, a hang or a crash is a bug."""
+    the first frames, subtitle streams, the first audio window. Either each works (with sane
+    values) or BadInput says why; any other exception, a hang or a crash is a bug. Returns what
+    became of it: ["refused: <reason>"] from probe, else one entry per step, "ok" or
+    "refused: <reason>"."""
     with tempfile.TemporaryDirectory(prefix="vs-fuzz-") as tmp:
         path = Path(tmp) / f"input{suffix}"
         path.write_bytes(data)
         try:
             info = media.probe(path, max_pixels=MAX_PIXELS)
-        except BadInput:
-            return
+        except BadInput as exc:
+            return [f"refused: {exc}"]
         assert info.duration > 0 and math.isfinite(info.duration), info
         assert 0 < info.width * info.height <= MAX_PIXELS, info
+        outcomes = []
         for step in (_frames(path, info), _subtitles(path), _audio(path)):
             try:
                 for _ in step:
                     pass
-            except BadInput:
-                pass
+                outcomes.append("ok")
+            except BadInput as exc:
+                outcomes.append(f"refused: {exc}")
+        return outcomes
+
+
+def explained(outcomes: list[str]) -> bool:
+    """Every step either worked or was refused with a reason that says something."""
+    return bool(outcomes) and all(
+        o == "ok" or (o.startswith("refused: ") and len(o) > len("refused: ") + 3) for o in outcomes
+    )
 
 
 def _frames(path: Path, info: media.MediaInfo) -> Iterator[None]:

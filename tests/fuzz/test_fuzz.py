@@ -77,13 +77,15 @@ _document = st.lists(_line, max_size=30).map(
 @settings(max_examples=_examples(1500), **FUZZ)
 @given(st.one_of(_document, st.binary(max_size=2000), st.sampled_from(targets.SRT_SEEDS)))
 def test_subtitle_files_of_any_bytes_give_sane_cues_or_none(data):
-    targets.subtitles(data)
+    cues = targets.subtitles(data)
+    assert all(c.text.strip() and 0 <= c.start <= c.end for c in cues), cues
 
 
 @settings(max_examples=_examples(800), **FUZZ)
 @given(st.one_of(st.text(max_size=300).map(str.encode), st.binary(max_size=300)))
 def test_subtitle_packets_of_any_text_give_one_line(data):
-    targets.subtitle_text(data)
+    line = targets.subtitle_text(data)
+    assert "\n" not in line and "\r" not in line
 
 
 # --- containers: real files, mutated ---------------------------------------------------------
@@ -126,7 +128,8 @@ def test_mutated_containers_are_indexed_or_refused_with_a_reason(seeds):
     @given(mutated(seeds))
     def run(case):
         kind, data = case
-        targets.container(data, suffix=f".{kind}")
+        outcomes = targets.container(data, suffix=f".{kind}")
+        assert targets.explained(outcomes), outcomes
 
     run()
 

@@ -28,6 +28,12 @@ def test_a_short_subtitle_event_has_no_text_rather_than_an_error(packet, text):
 
 
 CRASHES = sorted((Path(__file__).parent / "crashes").iterdir())
+# What each file now gives, step by step (frames, subtitle streams, audio): the subtitle step is
+# the one that crashed, and it must work now.
+EXPECTED_SUBTITLE_STEP = {
+    "subtitle-cue-before-zero.mkv": "ok",
+    "subtitle-stream-without-decoder.mkv": "ok",
+}
 
 
 @pytest.mark.parametrize("found", CRASHES, ids=[p.name for p in CRASHES])
@@ -37,4 +43,6 @@ def test_inputs_that_crashed_a_fuzz_target_are_handled(found):
     no decoder for has no codec context; reading its name raised AttributeError.
     subtitle-cue-before-zero.mkv: a subtitle packet stamped before the video's start gave a cue
     with a negative start time."""
-    targets.container(found.read_bytes(), suffix=found.suffix)
+    outcomes = targets.container(found.read_bytes(), suffix=found.suffix)
+    assert targets.explained(outcomes) and len(outcomes) == 3, outcomes
+    assert outcomes[1] == EXPECTED_SUBTITLE_STEP[found.name], outcomes
