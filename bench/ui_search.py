@@ -12,23 +12,18 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.processes import UiProcess  # noqa: E402
+
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 QUERIES = ["tram", "a cup of coffee", "skyscraper", "a man in a suit", "a volcano at night"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def main() -> int:
@@ -38,24 +33,13 @@ def main() -> int:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "ui.cli", "ui", "--host", "127.0.0.1", "--port", str(port)],
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    server = UiProcess(dict(os.environ, PYTHONPATH=str(ROOT)), Path(os.devnull))
+    url = server.url
     timings: dict[str, list[float]] = {q: [] for q in QUERIES}
     reported: list[float] = []
     shown: list[float] = []  # until the answer's first line is on screen
     try:
-        for _ in range(300):
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.3)
+        server.start(timeout=90)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_FLAGS)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -89,8 +73,7 @@ def main() -> int:
                     timings[query].append(run(query))
             browser.close()
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        server.stop()
     every = [t for ts in timings.values() for t in ts]
     for query, ts in timings.items():
         print(f"{query!r:28} median {statistics.median(ts) * 1000:6.0f} ms")

@@ -11,23 +11,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.processes import UiProcess  # noqa: E402
+
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def demo_profile() -> str:
@@ -83,22 +75,10 @@ def main() -> int:
     espresso = videos["espresso_narrated"]["video_id"]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    server = subprocess.Popen(
-        [sys.executable, "-m", "ui.cli", "ui", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    server = UiProcess(dict(os.environ, PYTHONPATH=str(ROOT)), Path(os.devnull))
+    url = server.url
     try:
-        for _ in range(200):
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.3)
+        server.start(timeout=90)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_FLAGS)
             page = browser.new_page(viewport={"width": 1280, "height": 820})
@@ -128,8 +108,7 @@ def main() -> int:
             page.screenshot(path=str(out / "ui-video.png"))
             browser.close()
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        server.stop()
     for name in ("ui-search.png", "ui-video.png", "ui-for-you.png"):
         shrink(out / name)
         print(f"{out / name}: {(out / name).stat().st_size / 1024:.0f} KB")

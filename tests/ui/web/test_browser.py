@@ -6,17 +6,14 @@ is kept under test-artifacts/ (VIDSEARCH_TEST_ARTIFACTS)."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import require, require_module
+from tests.processes import UiProcess
 from tests.ui.web.conftest import ROOT, TRAM_LINE
 
 pytestmark = [pytest.mark.real_models, pytest.mark.slow]
@@ -26,44 +23,16 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 ARTIFACTS = Path(os.environ.get("VIDSEARCH_TEST_ARTIFACTS", ROOT / "test-artifacts"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served_ui(footage_home: Path, tmp_path: Path) -> Iterator[str]:
     """`vidsearch ui` in its own process, as a person starts it; its URL once it is healthy."""
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIDSEARCH_", "STREAMLIT_"))}
     env |= {"VIDSEARCH_HOME": str(footage_home), "PYTHONPATH": str(ROOT)}
-    log = (tmp_path / "ui.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ui.cli", "ui", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
+    ui = UiProcess(env, tmp_path / "ui.log", cwd=tmp_path).start()
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError((tmp_path / "ui.log").read_text())
-            time.sleep(0.3)
-        yield url
+        yield ui.url
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+        ui.stop()
 
 
 def test_search_open_a_result_and_the_player_starts_at_the_moment(
