@@ -283,13 +283,13 @@ def naive_baseline(  # type: ignore[no-untyped-def]
     )
 
 
-def baseline_for(devset: DevSet, settings: Settings, cache_dir: Path) -> Result:
-    """naive_baseline() on a library already indexed under ``settings``."""
-    from videobert.embedder import ZeroShotEmbedder, _segment_probs, shared_encoders
+def class_name_bridge(settings: Settings, cache_dir: Path):  # type: ignore[no-untyped-def]
+    """The product's class-name bridge, its class-name vectors cached in ``cache_dir`` (kept
+    between runs, unlike the temporary library)."""
+    from videobert.embedder import ZeroShotEmbedder, shared_encoders
 
-    lib = load_library(settings)
     frames, minilm = shared_encoders(settings)
-    bridge = ZeroShotEmbedder(
+    return ZeroShotEmbedder(
         frame_encoder=frames,
         text_encoder=minilm,
         cache_dir=cache_dir,
@@ -298,30 +298,25 @@ def baseline_for(devset: DevSet, settings: Settings, cache_dir: Path) -> Result:
         tags_per_segment=settings.tags_per_segment,
         tag_min_probability=settings.tag_min_probability,
     )
-    probs = _segment_probs(frames, lib.clips)
-    return naive_baseline(devset, lib, settings, minilm, probs, bridge.class_vectors())
+
+
+def baseline_for(devset: DevSet, settings: Settings, cache_dir: Path) -> Result:
+    """naive_baseline() on a library already indexed under ``settings``."""
+    from videobert.embedder import _segment_probs
+
+    lib = load_library(settings)
+    bridge = class_name_bridge(settings, cache_dir)
+    probs = _segment_probs(bridge.frames, lib.clips)
+    return naive_baseline(devset, lib, settings, bridge.text, probs, bridge.class_vectors())
 
 
 def run(devset: DevSet, lib: Library, settings: Settings, args, cache_dir: Path) -> None:  # type: ignore[no-untyped-def]
     from videobert.bridge import bridge_vectors
-    from videobert.embedder import (
-        ZeroShotEmbedder,
-        _segment_probs,
-        shared_encoders,
-        zero_shot_embedder,
-    )
+    from videobert.embedder import _segment_probs, zero_shot_embedder
     from videobert.zero_shot import retune
 
-    frames, minilm = shared_encoders(settings)
-    bridge = ZeroShotEmbedder(
-        frame_encoder=frames,
-        text_encoder=minilm,
-        cache_dir=cache_dir,
-        top_k=settings.bridge_top_k,
-        temperature=settings.bridge_temperature,
-        tags_per_segment=settings.tags_per_segment,
-        tag_min_probability=settings.tag_min_probability,
-    )
+    bridge = class_name_bridge(settings, cache_dir)
+    frames, minilm = bridge.frames, bridge.text
     queries = [q.text for q in devset.queries]
     minilm_q = minilm.encode(queries)
     results: list[Result] = []
