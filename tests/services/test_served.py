@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -20,7 +18,7 @@ from core.models import Job, Segment, Summary, Video
 from core.settings import Settings
 from core.vectors import open_vector_store, sync_from_catalog
 from tests.conftest import shipped_videos
-from tests.processes import Workers
+from tests.processes import Workers, run_cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis, pytest.mark.real_models]
 REPO = Path(__file__).resolve().parents[2]
@@ -60,17 +58,6 @@ def served(tmp_path: Path, pg_url: str, redis_url: str, model_cache: Path):
     redis.Redis.from_url(redis_url).delete(queue, "unacked", "unacked_index")
 
 
-def _run_cli(env: dict[str, str], *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ui.cli", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 def _catalog(settings: Settings) -> dict[str, dict]:
     with session_scope(settings) as s:
         out = {}
@@ -105,7 +92,7 @@ def test_two_celery_workers_on_postgres_give_the_same_catalog_as_the_embedded_ru
 
     workers.start("w1")
     workers.start("w2")
-    done = _run_cli(env, "ingest", str(folder), "--wait", "--json", "--timeout", "400")
+    done = run_cli(env, "ingest", str(folder), "--wait", "--json", "--timeout", "400")
     assert done.returncode == 0, done.stdout + done.stderr + workers.logs()
     served_catalog = _catalog(served_settings)
 
@@ -145,7 +132,7 @@ def test_a_worker_killed_mid_video_is_recovered_by_a_new_one_without_duplicates(
     settings, env, workers = served
     clip = _long_clip(tmp_path / "media", 140)
     first = workers.start("doomed")
-    queued = _run_cli(env, "ingest", str(clip), "--json")
+    queued = run_cli(env, "ingest", str(clip), "--json")
     assert queued.returncode == 0, queued.stderr
     deadline = time.monotonic() + 180
     while True:  # wait until the worker is inside the video, then kill it outright
