@@ -93,16 +93,11 @@ PLAIN = {
     "feline": "cat family",
     "self-propelled vehicle": "vehicle",
     "wheeled vehicle": "vehicle",
-    "motor vehicle": "motor vehicle",
-    "bird of prey": "bird of prey",
     "passerine": "songbird",
     "oscine": "songbird",
-    "primate": "primate",
     "anthropoid ape": "ape",
     "edible fruit": "fruit",
     "vessel": "ship or boat",
-    "aircraft": "aircraft",
-    "clothing": "clothing",
     "consumer goods": "goods",
 }
 MIN_BITS = 1.0  # a tag rules out at least half of the classes, or it says nothing
@@ -130,7 +125,6 @@ def load_hierarchy() -> Hierarchy:
     leaf_of = {w: i for i, w in enumerate(leaves)}
 
     parents = [[index[p] for p in nodes[w]["parents"] if p in index] for w in ids]
-    ancestors: list[frozenset[int]] = [frozenset()] * len(ids)
     done: dict[int, frozenset[int]] = {}
 
     def above(i: int) -> frozenset[int]:
