@@ -133,7 +133,7 @@ def _client(
 
 
 def _rss_mb(pid: int) -> float:
-    """Peak resident memory of a process and its children so far (VmHWM), in MB."""
+    """Peak resident memory of one process so far (its VmHWM), in MB."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
