@@ -34,7 +34,7 @@ from core.vectors import SegmentPoint, open_vector_store  # noqa: E402
 from model_lifecycle.active import load_embedder  # noqa: E402
 from model_lifecycle.calibration import ZERO_SHOT  # noqa: E402
 from search.fusion import Calibration, calibrations  # noqa: E402
-from search.service import LiveIndex, SearchService  # noqa: E402
+from search.service import SIGNALS, LiveIndex, SearchService  # noqa: E402
 
 QUERIES = [
     "a cat sleeping on a sofa",
@@ -191,9 +191,11 @@ def evaluate(service: SearchService, queries, method: str) -> dict[str, float]: 
         "video only": ("video",),
         "text only": ("text",),
         "lexical only": ("lexical",),
+        "concept only": ("concept",),
         "dense (video+text)": ("video", "text"),
-        "fused (score)": ("video", "text", "lexical"),
-        "fused (rrf)": ("video", "text", "lexical"),
+        "fused without concept": ("video", "text", "lexical"),
+        "fused (score)": SIGNALS,
+        "fused (rrf)": SIGNALS,
     }
     fusion = "rrf" if method == "fused (rrf)" else "score"
     for query in queries:
@@ -280,8 +282,10 @@ def quality(devset_dir: Path, calibrate: bool) -> None:
             "video only",
             "text only",
             "lexical only",
+            "concept only",
             "dense (video+text)",
             "fused (rrf)",
+            "fused without concept",
             "fused (score)",
         ):
             print(_row(method, {p: evaluate(service, devset.part(p), method) for p in PARTS}))
@@ -298,18 +302,25 @@ def quality(devset_dir: Path, calibrate: bool) -> None:
 
 
 def calibrate_fusion(service: SearchService, queries) -> tuple[dict[str, Calibration], float]:  # type: ignore[no-untyped-def]
-    """Grid search of floors and the cut-off on ``queries`` (the tune part); objective: MRR +
-    absent queries cut - present ones cut."""
+    """Grid search of floors, the concept signal's weight and the cut-off on ``queries`` (the
+    tune part); objective: MRR + absent queries cut - present ones cut."""
     hits = {q.text: service.signals(q.text) for q in queries}
     best: tuple[float, dict[str, Calibration], float] | None = None
     grid = itertools.product(
-        (0.2, 0.25, 0.3, 0.35), (0.1, 0.15, 0.2, 0.25, 0.3), (0.02, 0.05, 0.1, 0.15, 0.2)
+        (0.2, 0.25, 0.3, 0.35),
+        (0.1, 0.15, 0.2, 0.25, 0.3),
+        (0.25, 0.5, 1.0),
+        (0.02, 0.05, 0.1, 0.15, 0.2),
     )
-    for text_floor, video_floor, threshold in grid:
+    for text_floor, video_floor, concept_weight, threshold in grid:
+        shipped = calibrations(ZERO_SHOT)
         cal = {
             "text": Calibration(1.0, text_floor, text_floor + 0.4),
             "video": Calibration(1.0, video_floor, video_floor + 0.3),
-            "lexical": calibrations(ZERO_SHOT)["lexical"],
+            "lexical": shipped["lexical"],
+            "concept": Calibration(
+                concept_weight, shipped["concept"].floor, shipped["concept"].ceiling
+            ),
         }
         service.calibration = cal
         service.settings = service.settings.model_copy(update={"relevance_threshold": threshold})
@@ -335,7 +346,10 @@ def calibrate_fusion(service: SearchService, queries) -> tuple[dict[str, Calibra
     _, cal, threshold = best
     print(
         "calibrated on the tune part: "
-        + ", ".join(f"{k} floor {c.floor:.2f} ceiling {c.ceiling:.2f}" for k, c in cal.items())
+        + ", ".join(
+            f"{k} weight {c.weight:.2f} floor {c.floor:.2f} ceiling {c.ceiling:.2f}"
+            for k, c in cal.items()
+        )
         + f"; threshold {threshold}"
     )
     return cal, threshold

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from core import faults
 from core.arrays import pack_f16_matrix, pack_f32
+from core.beliefs import beliefs_to_text
 from core.catalog import replace_segments
 from core.models import Job, JobStatus, Segment, Video, VideoStatus, utcnow
 from indexer.embed import EmbeddedSegment, SpaceVectors
@@ -84,6 +85,7 @@ def commit_video(
             video_vector=pack_f32(s.video_vector),
             text_vector=pack_f32(s.text_vector),
             clip_features=pack_f16_matrix(s.planned.clip_features),
+            class_beliefs=beliefs_to_text(s.beliefs),
         )
         for s in segments
     ]

@@ -5,7 +5,7 @@ see model_lifecycle/reembed.py)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -28,6 +28,7 @@ class EmbeddedSegment:
     caption: str
     video_vector: np.ndarray
     text_vector: np.ndarray
+    beliefs: dict[int, float] = field(default_factory=dict)  # likely classes: the concept signal
 
 
 def caption_text(transcript: str, tags: Sequence[str]) -> str:
@@ -95,6 +96,7 @@ class SpaceVectors:
         self.clips = [p.clip_features for p in planned]
         tags = self.embedder.visual_tags(self.clips)  # shown to people: hedged
         words = self.embedder.caption_words(self.clips)  # read by search: the top classes
+        beliefs = self.embedder.class_beliefs(self.clips)  # read by search: the concept signal
         # A segment with neither speech nor tags still gets a text vector: the empty caption's.
         self.captions = [caption_text(t, w) for t, w in zip(transcripts, words, strict=True)]
         if self.follows_spaces:
@@ -106,9 +108,9 @@ class SpaceVectors:
             name = self._compute(None)
         video, text = self.vectors[name]
         return [
-            EmbeddedSegment(p, t, g, c, v, x)
-            for p, t, g, c, v, x in zip(
-                planned, transcripts, tags, self.captions, video, text, strict=True
+            EmbeddedSegment(p, t, g, c, v, x, b)
+            for p, t, g, c, v, x, b in zip(
+                planned, transcripts, tags, self.captions, video, text, beliefs, strict=True
             )
         ]
 

@@ -180,6 +180,11 @@ class ActiveEmbedder:
 
         return frame_caption_words(self.options, segments)
 
+    def class_beliefs(self, segments: Sequence[np.ndarray]) -> list[dict[int, float]]:
+        from videobert.embedder import frame_class_beliefs
+
+        return frame_class_beliefs(self.options, segments)
+
     def align_scores(self, query: str, segments: Sequence[np.ndarray]) -> list[float]:
         return self.current().align_scores(query, segments)
 
@@ -290,6 +295,9 @@ class QueryEmbedder:
 
     def caption_words(self, segments: Sequence[np.ndarray]) -> list[list[str]]:
         return self.full.caption_words(segments)
+
+    def class_beliefs(self, segments: Sequence[np.ndarray]) -> list[dict[int, float]]:
+        return self.full.class_beliefs(segments)
 
     def align_scores(self, query: str, segments: Sequence[np.ndarray]) -> list[float]:
         return self.full.align_scores(query, segments)

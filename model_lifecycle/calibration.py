@@ -29,7 +29,11 @@ ZERO_SHOT: CalibrationData = {
     "text": {"weight": 1.0, "floor": 0.25, "ceiling": 0.65},
     "video": {"weight": 1.0, "floor": 0.30, "ceiling": 0.60},
     "lexical": {"weight": 0.6, "floor": 0.0, "ceiling": 1.0},
+    "concept": {"weight": 0.5, "floor": 0.05, "ceiling": 0.5},
 }
+# Signals whose scores do not depend on the embedding model (the words of captions, the frame
+# classifier's beliefs): a calibration recorded before one of them existed takes ZERO_SHOT's.
+MODEL_FREE = ("lexical", "concept")
 # Query by example compares like with like (video to video, caption to caption): similarities
 # run much higher than text-to-video ones, so the evidence starts higher too.
 EXAMPLE: CalibrationData = {
@@ -68,7 +72,10 @@ def calibration_for(home: Path, model_name: str) -> CalibrationData:
         raise ValueError(f"{path} is not a readable calibration: {exc}") from exc
     if body.get("model") != model_name:
         raise ValueError(f"{path} calibrates {body.get('model')!r}, not {model_name!r}")
-    return {k: {f: float(x) for f, x in v.items()} for k, v in body["signals"].items()}
+    out = {k: {f: float(x) for f, x in v.items()} for k, v in body["signals"].items()}
+    for signal in MODEL_FREE:
+        out.setdefault(signal, dict(ZERO_SHOT[signal]))
+    return out
 
 
 def null_quantile(queries: np.ndarray, items: np.ndarray, *, exclude: np.ndarray | None) -> float:

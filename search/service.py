@@ -1,10 +1,10 @@
-"""Hybrid moment retrieval: one query embedding, three signals (video, text, lexical), fused,
+"""Hybrid moment retrieval: one query embedding, four signals (video, text, lexical, concept), fused,
 grouped into videos with their best moments, and cut off where relevance is too weak to show."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,6 +27,7 @@ from search.fusion import (
 )
 from search.live import LiveIndex
 from search.types import Moment, QueryError, SearchResponse, VideoResult, check_paging, clean_query
+from videobert.vocabulary import Concept, concept_belief, query_concepts
 
 if TYPE_CHECKING:
     from videobert.embedder import Embedder
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 # (query, moment texts) -> one relevance score per moment, e.g. VideoBERT's alignment head.
 Reranker = Callable[[str, Sequence[str]], Sequence[float]]
 RERANK_TOP = 20
+SIGNALS = ("video", "text", "lexical", "concept")
 EXAMPLE_CALIBRATION = calibrations(EXAMPLE)
 
 
@@ -75,15 +77,20 @@ class SearchService:
 
     # --- text queries --------------------------------------------------------------------------
     def signals(self, query: str, flt: SearchFilter | None = None) -> dict[str, list[Hit]]:
-        """Each signal's candidates for an already-cleaned query (for search and for benchmarks)."""
+        """Each signal's candidates for an already-cleaned query (for search and for benchmarks).
+
+        The concept signal rescores the other signals' candidates: how likely each shows a thing
+        the query names, by the classes under that name (videobert/vocabulary.py)."""
         self.live.ensure_fresh()
         qvec = self.embedder.embed_text([query])[0]
         n = self.settings.search_candidates
-        return {
+        hits = {
             "video": self.index.search_dense("video", qvec, n, flt),
             "text": self.index.search_dense("text", qvec, n, flt),
             "lexical": self.index.search_lexical(sparse_vector(query), n, flt),
         }
+        hits["concept"] = concept_hits(query_concepts(query), hits.values())
+        return hits
 
     def search(
         self,
@@ -93,7 +100,7 @@ class SearchService:
         offset: int = 0,
         flt: SearchFilter | None = None,
         fusion: str | None = None,
-        use: Sequence[str] = ("video", "text", "lexical"),
+        use: Sequence[str] = SIGNALS,
         rerank: bool | None = None,
     ) -> SearchResponse:
         query = clean_query(text)
@@ -232,6 +239,24 @@ class SearchService:
             ).all()
         found = {(v, i): unpack_f16_matrix(blob) for v, i, blob in rows}
         return [found[k] for k in keys]
+
+
+def concept_hits(concepts: Sequence[Concept], candidates: Iterable[Sequence[Hit]]) -> list[Hit]:
+    """The candidates that show something the query names, scored by the belief that they do."""
+    if not concepts:
+        return []
+    seen: dict[str, Hit] = {}
+    for signal_hits in candidates:
+        for h in signal_hits:
+            seen.setdefault(h.id, h)
+    out = []
+    for pid, h in seen.items():
+        beliefs = {int(c): float(p) for c, p in (h.payload.get("beliefs") or {}).items()}
+        belief = concept_belief(concepts, beliefs)
+        if belief > 0:
+            out.append(Hit(pid, belief, h.payload))
+    out.sort(key=lambda h: (-h.score, h.id))
+    return out
 
 
 def group_moments(

@@ -38,6 +38,7 @@ from videobert.locations import text_backbone, zero_shot_folder, zero_shot_name_
 from videobert.model import VideoBert, tokenize
 from videobert.options import ModelOptions, model_options
 from videobert.text import TextEncoder
+from videobert.vocabulary import sparse_beliefs
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,11 @@ class Embedder(Protocol):
 
     def caption_words(self, segments: Sequence[np.ndarray]) -> list[list[str]]:
         """What the text and lexical signals read of the picture: the classifier's top classes."""
+        ...
+
+    def class_beliefs(self, segments: Sequence[np.ndarray]) -> list[dict[int, float]]:
+        """Each segment's likely ImageNet classes with their probabilities (the concept signal
+        reads them, videobert/vocabulary.py)."""
         ...
 
     def align_scores(self, query: str, segments: Sequence[np.ndarray]) -> list[float]:
@@ -189,6 +195,9 @@ class ZeroShotEmbedder:
     def caption_words(self, segments: Sequence[np.ndarray]) -> list[list[str]]:
         return _caption_words(self.frames, segments)
 
+    def class_beliefs(self, segments: Sequence[np.ndarray]) -> list[dict[int, float]]:
+        return [sparse_beliefs(p) for p in _segment_probs(self.frames, segments)]
+
     def align_scores(self, query: str, segments: Sequence[np.ndarray]) -> list[float]:
         """The bridge has no cross-encoder: the cosine of the query and each segment's vector."""
         if not segments:
@@ -270,6 +279,9 @@ class VideoBertEmbedder:
 
     def caption_words(self, segments: Sequence[np.ndarray]) -> list[list[str]]:
         return _caption_words(self.frames, segments)
+
+    def class_beliefs(self, segments: Sequence[np.ndarray]) -> list[dict[int, float]]:
+        return [sparse_beliefs(p) for p in _segment_probs(self.frames, segments)]
 
     # --- model inputs ----------------------------------------------------------------------
     def _video(self, segments: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -383,6 +395,14 @@ def frame_caption_words(
 ) -> list[list[str]]:
     """The classes captions name for search (see CAPTION_CLASSES), the same in every space."""
     return _caption_words(shared_encoders(model_options(source))[0], segments)
+
+
+def frame_class_beliefs(
+    source: Settings | ModelOptions, segments: Sequence[np.ndarray]
+) -> list[dict[int, float]]:
+    """Each segment's likely classes (see sparse_beliefs), the same in every space."""
+    frames = shared_encoders(model_options(source))[0]
+    return [sparse_beliefs(p) for p in _segment_probs(frames, segments)]
 
 
 def bridge_embedder(source: Settings | ModelOptions) -> ZeroShotEmbedder:

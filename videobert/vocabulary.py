@@ -146,7 +146,7 @@ class Concept:
     """A phrase of the query and the classes it covers."""
 
     phrase: str
-    classes: np.ndarray  # (k,) int: class indices under the nodes the phrase names
+    classes: frozenset[int]  # class indices under the nodes the phrase names
 
 
 @dataclass(frozen=True)
@@ -223,7 +223,7 @@ def query_concepts(text: str, vocabulary: Vocabulary | None = None) -> list[Conc
             classes = vocab.lookup(phrase)
             if classes is not None:
                 used.update(span)
-                found.append((start, Concept(phrase, classes)))
+                found.append((start, Concept(phrase, frozenset(int(c) for c in classes))))
     return [c for _, c in sorted(found, key=lambda sc: sc[0])]
 
 
@@ -237,7 +237,8 @@ def concept_belief(concepts: Sequence[Concept], beliefs: Mapping[int, float]) ->
     of the segment's class probabilities (``beliefs``, class index -> probability) under it."""
     best = 0.0
     for concept in concepts:
-        total = sum(beliefs.get(int(c), 0.0) for c in concept.classes)
+        # A segment keeps a few dozen beliefs; a concept may cover hundreds of classes.
+        total = sum(p for c, p in beliefs.items() if c in concept.classes)
         best = max(best, total)
     return min(1.0, best)
 

@@ -136,6 +136,9 @@ class TaglessActive(ActiveEmbedder):
     def caption_words(self, segments):  # type: ignore[no-untyped-def]
         return [[] for _ in segments]
 
+    def class_beliefs(self, segments):  # type: ignore[no-untyped-def]
+        return [{} for _ in segments]
+
 
 @pytest.fixture
 def fake_spaces(monkeypatch):

@@ -75,6 +75,18 @@ def test_a_moment_is_found_inside_the_right_shot(service):
     assert top.moments[0].end == pytest.approx(6.0, abs=0.3)
 
 
+def test_a_general_word_finds_the_instance_the_classifier_names(service, library):
+    """No caption says "beverage" or "vehicle": the concept signal reads the segments' stored
+    class beliefs through WordNet's hierarchy."""
+    for query, expected in (("a beverage", "espresso.mp4"), ("a wheeled vehicle", "bikes.mp4")):
+        concept = service.signals(query)["concept"]
+        assert concept and Path(concept[0].payload["path"]).name == expected, query
+        assert concept[0].score > 0.2
+        assert names(service.search(query))[0] == expected, query
+    # A query that names no class the hierarchy knows leaves the signal silent.
+    assert service.signals("the colour of the sky")["concept"] == []
+
+
 def test_a_query_about_something_absent_is_cut_off(service):
     for query in ("a volcano erupting", "quantum chromodynamics lecture", "an elephant herd"):
         response = service.search(query)

@@ -25,7 +25,7 @@ def cls(name: str) -> int:
 
 
 def classes(query: str) -> list[set[int]]:
-    return [set(int(c) for c in concept.classes) for concept in query_concepts(query)]
+    return [set(concept.classes) for concept in query_concepts(query)]
 
 
 def test_a_general_word_covers_the_classes_below_it():
