@@ -9,6 +9,7 @@ reports both parts with them. "present cut": present queries the cut-off hides (
 nothing); "absent cut": queries for things not in the set that it rightly answers with nothing.
 
     .venv/bin/python bench/search.py [--sizes 1000,10000,100000] [--devset DIR] [--calibrate]
+                                     [--train] [--skip-latency]
 """
 
 from __future__ import annotations
@@ -192,8 +193,11 @@ def evaluate(service: SearchService, queries, method: str) -> dict[str, float]: 
         "text only": ("text",),
         "lexical only": ("lexical",),
         "concept only": ("concept",),
+        "looks only": ("looks",),
         "dense (video+text)": ("video", "text"),
-        "fused without concept": ("video", "text", "lexical"),
+        "fused: video, text, lexical": ("video", "text", "lexical"),
+        "fused: + concept": ("video", "text", "lexical", "concept"),
+        "fused: + looks": ("video", "text", "lexical", "looks"),
         "fused (score)": SIGNALS,
         "fused (rrf)": SIGNALS,
     }
@@ -241,7 +245,29 @@ def _row(label: str, by_part: dict[str, dict[str, float]]) -> str:
     return f"{label:30} " + " ".join(f"{c:>13}" for c in cells)
 
 
-def quality(devset_dir: Path, calibrate: bool) -> None:
+def trained_rows(settings: Settings, devset) -> None:  # type: ignore[no-untyped-def]
+    """``vidsearch train`` on the indexed set with the product's defaults (self-supervised: the
+    set's own speech, never the queries), then the same fused search with the trained model and
+    the calibration training recorded for it (deliverable 5 of issue 8: before / after)."""
+    from services.training import train_and_swap
+
+    t = time.perf_counter()
+    report = train_and_swap(settings)
+    print(
+        f"vidsearch train: {report.get('steps')} steps on {report.get('examples')} examples, "
+        f"swapped {report.get('swapped')}, {time.perf_counter() - t:.0f} s"
+    )
+    trained = SearchService(settings, load_embedder(settings))
+    for method in ("video only", "fused (score)"):
+        print(
+            _row(
+                f"after train: {method}",
+                {p: evaluate(trained, devset.part(p), method) for p in PARTS},
+            )
+        )
+
+
+def quality(devset_dir: Path, calibrate: bool, train: bool = False) -> None:
     from bench.retrieval import baseline_for
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -283,9 +309,12 @@ def quality(devset_dir: Path, calibrate: bool) -> None:
             "text only",
             "lexical only",
             "concept only",
+            "looks only",
             "dense (video+text)",
             "fused (rrf)",
-            "fused without concept",
+            "fused: video, text, lexical",
+            "fused: + concept",
+            "fused: + looks",
             "fused (score)",
         ):
             print(_row(method, {p: evaluate(service, devset.part(p), method) for p in PARTS}))
@@ -299,20 +328,24 @@ def quality(devset_dir: Path, calibrate: bool) -> None:
                     {p: evaluate(service, devset.part(p), "fused (score)") for p in PARTS},
                 )
             )
+        if train:  # last: it moves the library to the trained model
+            service.settings = service.settings.model_copy(update={"rerank": False})
+            trained_rows(service.settings, devset)
 
 
 def calibrate_fusion(service: SearchService, queries) -> tuple[dict[str, Calibration], float]:  # type: ignore[no-untyped-def]
-    """Grid search of floors, the concept signal's weight and the cut-off on ``queries`` (the
-    tune part); objective: MRR + absent queries cut - present ones cut."""
+    """Grid search of floors, the concept and looks signals' weights and the cut-off on
+    ``queries`` (the tune part); objective: MRR + absent queries cut - present ones cut."""
     hits = {q.text: service.signals(q.text) for q in queries}
     best: tuple[float, dict[str, Calibration], float] | None = None
     grid = itertools.product(
         (0.2, 0.25, 0.3, 0.35),
         (0.1, 0.15, 0.2, 0.25, 0.3),
         (0.25, 0.5, 1.0),
+        (0.0, 0.25, 0.5),
         (0.02, 0.05, 0.1, 0.15, 0.2),
     )
-    for text_floor, video_floor, concept_weight, threshold in grid:
+    for text_floor, video_floor, concept_weight, looks_weight, threshold in grid:
         shipped = calibrations(ZERO_SHOT)
         cal = {
             "text": Calibration(1.0, text_floor, text_floor + 0.4),
@@ -321,6 +354,7 @@ def calibrate_fusion(service: SearchService, queries) -> tuple[dict[str, Calibra
             "concept": Calibration(
                 concept_weight, shipped["concept"].floor, shipped["concept"].ceiling
             ),
+            "looks": Calibration(looks_weight, shipped["looks"].floor, shipped["looks"].ceiling),
         }
         service.calibration = cal
         service.settings = service.settings.model_copy(update={"relevance_threshold": threshold})
@@ -365,6 +399,9 @@ def main() -> None:
     ap.add_argument(
         "--calibrate", action="store_true", help="grid-search fusion floors on the dev set first"
     )
+    ap.add_argument(
+        "--train", action="store_true", help="then vidsearch train and measure search again"
+    )
     ap.add_argument("--skip-latency", action="store_true")
     ap.add_argument("--skip-quality", action="store_true")
     args = ap.parse_args()
@@ -373,7 +410,7 @@ def main() -> None:
         if not args.skip_latency:
             latency([int(s) for s in args.sizes.split(",") if s], settings, args.queries)
     if not args.skip_quality:
-        quality(args.devset, args.calibrate)
+        quality(args.devset, args.calibrate, args.train)
 
 
 if __name__ == "__main__":

@@ -128,6 +128,8 @@ class Segment(Base):
     # The frame classifier's likely classes (core/beliefs.py), for the concept signal; NULL for
     # segments indexed before it existed.
     class_beliefs: Mapped[str | None] = mapped_column(Text)
+    # How its frames look (core/looks.py: dark, black and white, colours), for the looks signal.
+    looks: Mapped[str | None] = mapped_column(Text)
     # The same segment in the pending space (a re-embed for a newly trained model): swapped in
     # for every ready video at once, so search never mixes two spaces.
     next_video_vector: Mapped[bytes | None] = mapped_column(LargeBinary)

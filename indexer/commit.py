@@ -14,6 +14,7 @@ from core import faults
 from core.arrays import pack_f16_matrix, pack_f32
 from core.beliefs import beliefs_to_text
 from core.catalog import replace_segments
+from core.looks import looks_to_text
 from core.models import Job, JobStatus, Segment, Video, VideoStatus, utcnow
 from indexer.embed import EmbeddedSegment, SpaceVectors
 from model_lifecycle.spaces import set_next_vectors
@@ -86,6 +87,7 @@ def commit_video(
             text_vector=pack_f32(s.text_vector),
             clip_features=pack_f16_matrix(s.planned.clip_features),
             class_beliefs=beliefs_to_text(s.beliefs),
+            looks=looks_to_text(s.planned.looks),
         )
         for s in segments
     ]

@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image
 
 from core.errors import BadInput
+from core.looks import frame_looks, mean_looks
 from core.settings import Settings
 from indexer.media import MediaInfo, SampledFrame, sample_frames
 from indexer.segment import Clip, Segmenter, colour_signature
@@ -28,6 +29,7 @@ class PlannedSegment:
     end: float
     clip_features: np.ndarray  # (n_clips, feature_dim)
     thumbnail_jpeg: bytes
+    looks: dict[str, float] = field(default_factory=dict)  # core/looks.py: mean over its clips
 
 
 @dataclass
@@ -35,6 +37,7 @@ class _OpenSegment:
     shot_index: int
     clips: list[Clip[SampledFrame]] = field(default_factory=list)
     features: list[np.ndarray | None] = field(default_factory=list)
+    looks: list[dict[str, float]] = field(default_factory=list)
     thumbnail: bytes | None = None
 
     def seal(self) -> None:
@@ -85,6 +88,7 @@ def analyse(
             # The clip's picture: its middle sampled frame (one frame per 1.5 s keeps CPUs at >10x).
             middle = clip.samples[len(clip.samples) // 2]
             pending.append((clip.segment_index, len(seg.clips) - 1, middle.model_rgb))
+            seg.looks.append(frame_looks(middle.model_rgb))
             # Only the middle frame is needed from here on; drop the rest of the clip's frames.
             clip.samples = [middle]
             for index, older in segments.items():
@@ -124,6 +128,7 @@ def analyse(
                     np.float32
                 ),
                 thumbnail_jpeg=seg.thumbnail,
+                looks=mean_looks(seg.looks),
             )
         )
     on_progress(1.0)

@@ -30,10 +30,11 @@ ZERO_SHOT: CalibrationData = {
     "video": {"weight": 1.0, "floor": 0.30, "ceiling": 0.60},
     "lexical": {"weight": 0.6, "floor": 0.0, "ceiling": 1.0},
     "concept": {"weight": 0.5, "floor": 0.05, "ceiling": 0.5},
+    "looks": {"weight": 0.25, "floor": 0.2, "ceiling": 1.0},
 }
 # Signals whose scores do not depend on the embedding model (the words of captions, the frame
 # classifier's beliefs): a calibration recorded before one of them existed takes ZERO_SHOT's.
-MODEL_FREE = ("lexical", "concept")
+MODEL_FREE = ("lexical", "concept", "looks")
 # Query by example compares like with like (video to video, caption to caption): similarities
 # run much higher than text-to-video ones, so the evidence starts higher too.
 EXAMPLE: CalibrationData = {

@@ -1,4 +1,4 @@
-"""Hybrid moment retrieval: one query embedding, four signals (video, text, lexical, concept), fused,
+"""Hybrid moment retrieval: one query embedding, five signals (video, text, lexical, concept, looks), fused,
 grouped into videos with their best moments, and cut off where relevance is too weak to show."""
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from search.fusion import (
     top,
 )
 from search.live import LiveIndex
+from search.looks import looks_hits, query_looks
 from search.types import Moment, QueryError, SearchResponse, VideoResult, check_paging, clean_query
 from videobert.vocabulary import Concept, concept_belief, query_concepts
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 # (query, moment texts) -> one relevance score per moment, e.g. VideoBERT's alignment head.
 Reranker = Callable[[str, Sequence[str]], Sequence[float]]
 RERANK_TOP = 20
-SIGNALS = ("video", "text", "lexical", "concept")
+SIGNALS = ("video", "text", "lexical", "concept", "looks")
 EXAMPLE_CALIBRATION = calibrations(EXAMPLE)
 
 
@@ -80,7 +81,8 @@ class SearchService:
         """Each signal's candidates for an already-cleaned query (for search and for benchmarks).
 
         The concept signal rescores the other signals' candidates: how likely each shows a thing
-        the query names, by the classes under that name (videobert/vocabulary.py)."""
+        the query names, by the classes under that name (videobert/vocabulary.py); the looks
+        signal, how fully each shows the looks the query asks for (search/looks.py)."""
         self.live.ensure_fresh()
         qvec = self.embedder.embed_text([query])[0]
         n = self.settings.search_candidates
@@ -89,7 +91,9 @@ class SearchService:
             "text": self.index.search_dense("text", qvec, n, flt),
             "lexical": self.index.search_lexical(sparse_vector(query), n, flt),
         }
-        hits["concept"] = concept_hits(query_concepts(query), hits.values())
+        candidates = list(hits.values())
+        hits["concept"] = concept_hits(query_concepts(query), candidates)
+        hits["looks"] = looks_hits(query_looks(query), candidates)
         return hits
 
     def search(

@@ -273,11 +273,11 @@ def reindex(
     """Sync (or drop and rebuild) the vector index from the catalog; returns where it lives and
     what changed. ``store``: the index to mend (the API passes the one it searches); without
     one, in the embedded mode (each process keeps its own index in memory) this only checks the
-    catalog's vectors. Segments indexed before the catalog kept class beliefs get them first,
-    from their stored clip features (indexer/backfill.py)."""
-    from indexer.backfill import backfill_class_beliefs  # the frame encoder's imports only here
+    catalog's vectors. Segments indexed before the catalog kept class beliefs and looks get
+    them first, from their stored clip features and thumbnails (indexer/backfill.py)."""
+    from indexer.backfill import backfill_segments  # heavy imports only when there is work
 
-    backfill_class_beliefs(settings)
+    backfill_segments(settings)
     store = store or open_vector_store(settings)
     with session_scope(settings) as session:
         report = (rebuild_from_catalog if rebuild else sync_from_catalog)(store, session)

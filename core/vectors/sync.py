@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from core.arrays import unpack_f32
 from core.beliefs import beliefs_from_text
 from core.lexical import sparse_vector
+from core.looks import looks_from_text
 from core.models import Segment, Video, VideoStatus
 from core.vectors.store import (
     PAYLOAD_VERSION,
@@ -38,6 +39,7 @@ def segment_point(video: Video, segment: Segment) -> SegmentPoint:
             "text": segment.caption,
             # Class index (as text: payload keys are strings) -> probability, for the concept signal.
             "beliefs": {str(c): p for c, p in beliefs_from_text(segment.class_beliefs).items()},
+            "looks": looks_from_text(segment.looks),
             "has_speech": bool(segment.transcript.strip()),
             # A segment with neither speech nor tags has no text worth matching.
             "has_text": bool(segment.caption.strip()),
