@@ -167,8 +167,11 @@ class Settings(BaseSettings):
     search_candidates: int = Field(
         default=100, ge=10, le=10_000, description="Hits per signal before fusion."
     )
-    relevance_threshold: float = Field(
-        default=0.10, ge=0, description="Fused score below which a result is too weak to show."
+    relevance_threshold: float | None = Field(
+        default=None,
+        ge=0,
+        description="Fused score below which a result is too weak to show; unset: the cut-off "
+        "calibrated with the model that embeds the queries.",
     )
     moments_per_video: int = Field(default=3, ge=1, le=50)
     rerank: bool = Field(

@@ -35,6 +35,7 @@ from model_lifecycle.calibration import (
     null_quantile,
     save_calibration,
     shifted_calibration,
+    threshold_for,
 )
 from videobert.checkpoint import (
     META_FILE,
@@ -392,8 +393,14 @@ def calibrate_trained(
             same_text = owners[with_text][:, None] == owners[with_text][None, :]
             level["text"] = null_quantile(text, text, exclude=same_text)
         nulls.append(level)
-    base = calibration_for(settings.home, zero_shot_embedder(settings).name)
+    start = zero_shot_embedder(settings).name
+    base = calibration_for(settings.home, start)
     data = shifted_calibration(base, nulls[0], nulls[1])
-    save_calibration(settings.home, checkpoint_name(checkpoint), data)
+    save_calibration(
+        settings.home,
+        checkpoint_name(checkpoint),
+        data,
+        threshold=threshold_for(settings.home, start),
+    )
     log.info("calibration of %s: %s (chance levels %s -> %s)", checkpoint, data, *nulls)
     return data

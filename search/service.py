@@ -16,7 +16,7 @@ from core.lexical import sparse_vector
 from core.models import Segment
 from core.settings import Settings
 from core.vectors import Hit, SearchFilter, VectorStore
-from model_lifecycle.calibration import EXAMPLE, calibration_for
+from model_lifecycle.calibration import EXAMPLE, calibration_for, threshold_for
 from search.fusion import (
     Calibration,
     calibrations,
@@ -38,6 +38,7 @@ Reranker = Callable[[str, Sequence[str]], Sequence[float]]
 RERANK_TOP = 20
 SIGNALS = ("video", "text", "lexical", "concept", "looks")
 EXAMPLE_CALIBRATION = calibrations(EXAMPLE)
+EXAMPLE_THRESHOLD = 0.10  # like-with-like evidence: the cut-off example queries always had
 
 
 class SearchService:
@@ -61,7 +62,7 @@ class SearchService:
         self.live = live or LiveIndex(settings)
         self.calibration = dict(calibration) if calibration is not None else None
         self.reranker = reranker
-        self._model_calibration: tuple[str, dict[str, Calibration]] | None = None
+        self._model_calibration: tuple[str, dict[str, Calibration], float] | None = None
 
     @property
     def index(self) -> VectorStore:
@@ -70,11 +71,21 @@ class SearchService:
     def current_calibration(self) -> Mapping[str, Calibration]:
         if self.calibration is not None:
             return self.calibration
+        return self._model()[1]
+
+    def current_threshold(self) -> float:
+        """The cut-off: the setting where one is set, else the one calibrated with the model."""
+        if self.settings.relevance_threshold is not None:
+            return self.settings.relevance_threshold
+        return self._model()[2]
+
+    def _model(self) -> tuple[str, dict[str, Calibration], float]:
         name = self.embedder.name
         if self._model_calibration is None or self._model_calibration[0] != name:
-            data = calibration_for(self.settings.home, name)
-            self._model_calibration = (name, calibrations(data))
-        return self._model_calibration[1]
+            home = self.settings.home
+            data = calibration_for(home, name)
+            self._model_calibration = (name, calibrations(data), threshold_for(home, name))
+        return self._model_calibration
 
     # --- text queries --------------------------------------------------------------------------
     def signals(self, query: str, flt: SearchFilter | None = None) -> dict[str, list[Hit]]:
@@ -150,7 +161,12 @@ class SearchService:
             "text": self.index.search_dense("text", text_vec, n, flt),
         }
         return self.rank(
-            hits, limit=limit, offset=0, fusion="score", calibration=EXAMPLE_CALIBRATION
+            hits,
+            limit=limit,
+            offset=0,
+            fusion="score",
+            calibration=EXAMPLE_CALIBRATION,
+            threshold=EXAMPLE_THRESHOLD,
         )
 
     def search_image(
@@ -166,7 +182,12 @@ class SearchService:
             "video": self.index.search_dense("video", vec, self.settings.search_candidates, flt)
         }
         return self.rank(
-            hits, limit=limit, offset=0, fusion="score", calibration=EXAMPLE_CALIBRATION
+            hits,
+            limit=limit,
+            offset=0,
+            fusion="score",
+            calibration=EXAMPLE_CALIBRATION,
+            threshold=EXAMPLE_THRESHOLD,
         )
 
     # --- fusion, grouping, cut-off -------------------------------------------------------------
@@ -180,6 +201,7 @@ class SearchService:
         query: str = "",
         rerank: bool = False,
         calibration: Mapping[str, Calibration] | None = None,
+        threshold: float | None = None,
     ) -> SearchResponse:
         payloads: dict[str, dict[str, Any]] = {}
         for signal_hits in hits.values():
@@ -194,7 +216,7 @@ class SearchService:
                 for name, hs in hits.items()
             }
             fused = fuse_scores(raw, calibration or self.current_calibration())
-            threshold = self.settings.relevance_threshold
+            threshold = self.current_threshold() if threshold is None else threshold
         else:
             raise QueryError(f"fusion must be 'score' or 'rrf', got {fusion!r}")
         kept = {pid: s for pid, s in fused.items() if s >= threshold and s > 0}

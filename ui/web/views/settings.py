@@ -52,7 +52,10 @@ def page() -> None:
         "Set with VIDSEARCH_* environment variables when the server starts (see the README)."
     )
     mode = "embedded (in-process)" if cfg.embedded_tasks else "served (Celery workers)"
-    rows = [("mode", mode)] + [(k, str(getattr(cfg, k))) for k in SHOWN]
+    shown = {k: getattr(cfg, k) for k in SHOWN}
+    if shown["relevance_threshold"] is None:
+        shown["relevance_threshold"] = "calibrated with the model"
+    rows = [("mode", mode)] + [(k, str(v)) for k, v in shown.items()]
     st.table({"setting": [r[0] for r in rows], "value": [r[1] for r in rows]})
 
 
