@@ -31,7 +31,7 @@ def demo_profile() -> str:
     settings = get_settings()
     if any(u["name"] == "Demo" for u in users.list_users(settings)):
         return "Demo"
-    user, _ = users.add_user(settings, "Demo")
+    user = users.add_user(settings, "Demo")
     videos = {Path(v["path"]).stem: v for v in page_videos(settings, status="ready").items}
     if "vtest" in videos:
         users.record_event(
