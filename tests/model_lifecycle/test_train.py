@@ -127,6 +127,7 @@ def catalog(settings: Settings) -> dict[tuple[str, int], dict]:
 @pytest.mark.real_models
 def test_search_moves_to_the_trained_model_only_when_every_video_is_re_embedded(tmp_path):
     from model_lifecycle.active import load_embedder, relative_to_home
+    from model_lifecycle.calibration import calibration_for, save_calibration, threshold_for
     from model_lifecycle.reembed import reembed_library, reembed_video, try_swap
     from model_lifecycle.spaces import ModelRef, begin_transition
     from model_lifecycle.train import train_library
@@ -141,6 +142,10 @@ def test_search_moves_to_the_trained_model_only_when_every_video_is_re_embedded(
     assert {row["model"] for row in before.values()} == {zero_shot}
     baseline = service.signals("a yellow taxi waits")
 
+    # The zero-shot model's cut-off, recorded with its calibration, passes to the trained one.
+    save_calibration(
+        settings.home, zero_shot, calibration_for(settings.home, zero_shot), threshold=0.2
+    )
     outcome = train_library(settings, steps=2)
     assert read_meta(outcome.checkpoint)["step"] == 2 and outcome.trained_steps == 2
     assert outcome.examples == 6  # every subtitled shot is a training segment
@@ -148,6 +153,7 @@ def test_search_moves_to_the_trained_model_only_when_every_video_is_re_embedded(
         checkpoint_name(outcome.checkpoint), relative_to_home(settings.home, outcome.checkpoint)
     )
     assert ref.name.startswith("videobert:") and ref.name != zero_shot
+    assert threshold_for(settings.home, ref.name) == 0.2
     begin_transition(settings, ref)
 
     # One video re-embedded, two to go: nothing changes for search.
