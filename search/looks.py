@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from core.lexical import STOPWORDS
 from core.vectors import Hit
+from search.rescoring import rescore
 
 # Phrases first: "black and white" is a kind of photo, not two colours.
 PHRASES = {
@@ -87,14 +88,4 @@ def looks_hits(wanted: Sequence[str], candidates: Iterable[Sequence[Hit]]) -> li
     """The candidates scored by the looks the query asks for (none asked: no hits)."""
     if not wanted:
         return []
-    seen: dict[str, Hit] = {}
-    for signal_hits in candidates:
-        for h in signal_hits:
-            seen.setdefault(h.id, h)
-    out = []
-    for pid, h in seen.items():
-        score = looks_score(wanted, h.payload.get("looks") or {})
-        if score > 0:
-            out.append(Hit(pid, score, h.payload))
-    out.sort(key=lambda h: (-h.score, h.id))
-    return out
+    return rescore(candidates, lambda payload: looks_score(wanted, payload.get("looks") or {}))

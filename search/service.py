@@ -27,6 +27,7 @@ from search.fusion import (
 )
 from search.live import LiveIndex
 from search.looks import looks_hits, query_looks
+from search.rescoring import rescore
 from search.types import Moment, QueryError, SearchResponse, VideoResult, check_paging, clean_query
 from videobert.vocabulary import Concept, concept_belief, query_concepts
 
@@ -160,14 +161,7 @@ class SearchService:
             "video": self.index.search_dense("video", video_vec, n, flt),
             "text": self.index.search_dense("text", text_vec, n, flt),
         }
-        return self.rank(
-            hits,
-            limit=limit,
-            offset=0,
-            fusion="score",
-            calibration=EXAMPLE_CALIBRATION,
-            threshold=EXAMPLE_THRESHOLD,
-        )
+        return self._rank_example(hits, limit)
 
     def search_image(
         self, image: bytes, *, limit: int = 10, flt: SearchFilter | None = None
@@ -181,6 +175,10 @@ class SearchService:
         hits = {
             "video": self.index.search_dense("video", vec, self.settings.search_candidates, flt)
         }
+        return self._rank_example(hits, limit)
+
+    def _rank_example(self, hits: Mapping[str, list[Hit]], limit: int) -> SearchResponse:
+        """Like compared with like: the example calibration and its cut-off."""
         return self.rank(
             hits,
             limit=limit,
@@ -271,18 +269,12 @@ def concept_hits(concepts: Sequence[Concept], candidates: Iterable[Sequence[Hit]
     """The candidates that show something the query names, scored by the belief that they do."""
     if not concepts:
         return []
-    seen: dict[str, Hit] = {}
-    for signal_hits in candidates:
-        for h in signal_hits:
-            seen.setdefault(h.id, h)
-    out = []
-    for pid, h in seen.items():
-        beliefs = {int(c): float(p) for c, p in (h.payload.get("beliefs") or {}).items()}
-        belief = concept_belief(concepts, beliefs)
-        if belief > 0:
-            out.append(Hit(pid, belief, h.payload))
-    out.sort(key=lambda h: (-h.score, h.id))
-    return out
+
+    def belief(payload: Mapping[str, Any]) -> float:
+        beliefs = {int(c): float(p) for c, p in (payload.get("beliefs") or {}).items()}
+        return concept_belief(concepts, beliefs)
+
+    return rescore(candidates, belief)
 
 
 def group_moments(
