@@ -18,7 +18,9 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+
+from core.names import name_key
 
 
 def utcnow() -> datetime:
@@ -200,16 +202,44 @@ class UserRole:
 
 class User(Base):
     __tablename__ = "users"
+    # A unique index rather than a constraint, as migration 0007 adds it in place on SQLite.
+    __table_args__ = (Index("uq_users_name_key", "name_key", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The name as names are compared (core.users.name_key: NFKC, case folded, invisible
+    # characters gone), unique, so "BOSS" or "bo\u200bss" cannot stand beside "boss".
+    name_key: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(
         String(16), default=UserRole.USER, server_default=UserRole.USER
     )
     # sha256 of the API token, hex; the token itself is shown once and never stored. NULL: no
     # token issued yet (a user the local CLI created on first use), so no HTTP access.
     token_hash: Mapped[str | None] = mapped_column(String(64))
+    # argon2id hash of the web UI password (core/passwords.py); NULL: none set.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @validates("name")
+    def _keep_key(self, _field: str, value: str) -> str:
+        self.name_key = name_key(value)
+        return value
+
+
+class WebSession(Base):
+    """A signed-in browser of the web UI (core/web_sessions.py): the cookie names the row and
+    carries a secret whose sha256 is kept here; signing out deletes the row."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    # How the browser signed in: "password", "token", or "local" (a profile picked on the
+    # machine's own loopback server, which trusts its owner).
+    method: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class EventKind:

@@ -87,6 +87,28 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=4 * 1024**3, gt=0, description="Largest video file accepted by an HTTP upload."
     )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names the API and the web UI answer to besides their own address "
+        "(localhost, 127.0.0.1, [::1] on loopback), e.g. vidsearch.home.example; '*.example' "
+        "allows subdomains. In local single-user mode every other Host is refused (DNS "
+        "rebinding); with tokens required, only these are accepted once any is set.",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks of reverse proxies whose X-Forwarded-For is "
+        "believed (uvicorn's forwarded_allow_ips); unset: none, the peer's own address is the "
+        "caller's (rate limits, logs).",
+    )
+    session_secret: str | None = Field(
+        default=None,
+        min_length=32,
+        description="Key that signs web UI sign-in cookies; unset: a random key kept in "
+        "home/secrets/session.key (shared by every process with the same home).",
+    )
+    session_days: float = Field(
+        default=30.0, gt=0, le=400, description="How long a web UI sign-in lasts."
+    )
 
     # --- segmentation and sampling -------------------------------------------------------------
     clip_seconds: float = Field(default=1.5, gt=0.1, le=10, description="VideoBERT clip length.")
@@ -201,7 +223,13 @@ class Settings(BaseSettings):
     )
 
     @field_validator(
-        "database_url", "qdrant_url", "broker_url", "text_model", "whisper_model", mode="before"
+        "database_url",
+        "qdrant_url",
+        "broker_url",
+        "text_model",
+        "whisper_model",
+        "session_secret",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -219,10 +247,10 @@ class Settings(BaseSettings):
             return [p for p in value.split(os.pathsep) if p]
         return value
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "allowed_hosts", "trusted_proxies", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
-        # VIDSEARCH_CORS_ORIGINS=https://a.example,https://b.example
+    def _split_names(cls, value: object) -> object:
+        # VIDSEARCH_CORS_ORIGINS=https://a.example,https://b.example (or a JSON list)
         if isinstance(value, str):
             if value.lstrip().startswith("["):
                 import json
@@ -248,6 +276,12 @@ class Settings(BaseSettings):
     def videos_dir(self) -> Path:
         """Where HTTP ingest may read when no allowed roots are set."""
         return self.home / "videos"
+
+    @property
+    def secrets_dir(self) -> Path:
+        """Keys this installation made for itself (the sign-in cookie key), readable only by
+        its owner."""
+        return self.home / "secrets"
 
     @property
     def uploads_dir(self) -> Path:

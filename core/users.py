@@ -16,6 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from core.models import Event, EventKind, User, UserRole, Video, VideoStatus, utcnow
+from core.names import name_key
+from core.passwords import hash_password, needs_rehash, verify_password
+from core.web_sessions import close_user_sessions
 
 # A token names its user, so checking it is one primary-key read and one constant-time
 # comparison of hashes (no lookup keyed by the secret itself).
@@ -91,7 +94,9 @@ def get_user(*, session: Session, user_id: int) -> User | None:
 
 
 def get_user_by_name(*, session: Session, name: str) -> User | None:
-    return session.scalar(select(User).where(User.name == name.strip()))
+    """The user whose name reads the same as ``name`` (core/names.py: case, width and invisible
+    characters aside), or None."""
+    return session.scalar(select(User).where(User.name_key == name_key(name)))
 
 
 def list_users(*, session: Session) -> list[User]:
@@ -102,8 +107,13 @@ def _create_user(*, session: Session, name: str, role: str) -> User:
     name = check_name(name)
     if role not in UserRole.ALL:
         raise UserError(f"role {role!r} is not one of {', '.join(UserRole.ALL)}")
-    if get_user_by_name(session=session, name=name) is not None:
-        raise UserExists(f"user {name!r} already exists")
+    if not name_key(name):
+        raise UserError(f"user name {name!r} has no visible characters")
+    taken = get_user_by_name(session=session, name=name)
+    if taken is not None:
+        if taken.name == name:
+            raise UserExists(f"user {name!r} already exists")
+        raise UserExists(f"user name {name!r} is taken: it reads the same as {taken.name!r}")
     user = User(name=name, role=role)
     try:
         with session.begin_nested():  # another process may have taken the name since the check
@@ -158,6 +168,30 @@ def verify_token(*, session: Session, token: str | None) -> User | None:
     return user if same and stored is not None else None
 
 
+def set_password(*, session: Session, user_id: int, password: str) -> User:
+    """Give the user a web UI password (PasswordError if it is too short or too long); every
+    browser signed in as them is signed out."""
+    user = get_user(session=session, user_id=user_id)
+    if user is None:
+        raise UnknownUser(f"user {user_id} does not exist")
+    user.password_hash = hash_password(password)
+    close_user_sessions(session=session, user_id=user.id)
+    session.flush()
+    return user
+
+
+def verify_password_of(*, session: Session, name: str, password: str) -> User | None:
+    """The user called ``name`` if ``password`` is theirs, else None; the same work is done for
+    a name nobody has or a user without a password, so timing tells nothing."""
+    user = get_user_by_name(session=session, name=name) if isinstance(name, str) else None
+    stored = user.password_hash if user is not None else None
+    if not verify_password(stored, password) or user is None:
+        return None
+    if needs_rehash(stored or ""):
+        user.password_hash = hash_password(password)
+    return user
+
+
 def authorize(*, session: Session, token: str | None, user_id: int) -> User:
     """The token's user, if it may read ``user_id``'s history, events and recommendations.
     Raises NotAuthorized (no token or a bad one: HTTP 401) or UnknownUser (another user's id,
@@ -177,6 +211,7 @@ def user_summary(user: User) -> dict[str, Any]:
         "name": user.name,
         "role": user.role,
         "has_token": user.token_hash is not None,
+        "has_password": user.password_hash is not None,
         "created_at": _aware(user.created_at).isoformat(),
     }
 

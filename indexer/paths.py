@@ -72,3 +72,24 @@ def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
             if key not in seen:
                 seen.add(key)
                 yield key
+
+
+def upload_folder(path: str | Path, uploads_dir: Path) -> Path | None:
+    """The folder an uploaded file was kept in (``uploads/<random>/<name>``), or None when the
+    path is not an upload."""
+    folder = Path(path).absolute().parent
+    if folder.parent == uploads_dir.absolute() and folder.name:
+        return folder
+    return None
+
+
+def discard_refused_upload(path: str | Path, uploads_dir: Path) -> bool:
+    """Remove an uploaded file that was refused as bad input (nobody else points at it, and a
+    300 MB file that is no video should not stay on the server's disk); whether one went."""
+    import shutil
+
+    folder = upload_folder(path, uploads_dir)
+    if folder is None or not folder.is_dir():
+        return False
+    shutil.rmtree(folder, ignore_errors=True)
+    return not folder.exists()

@@ -49,6 +49,7 @@ from indexer.jobs import (
     skip_job,
     start_job,
 )
+from indexer.paths import discard_refused_upload
 from indexer.register import register
 from indexer.sample import analyse
 from indexer.transcribe import SpeechRecognizer, align_to_segments, sidecar_cues
@@ -151,7 +152,10 @@ def run_ingest_job(
         return JobStatus.SUCCEEDED if video_id is not None else final_status(settings, job_id)
     except BadInput as exc:
         log.info("job %s failed: %s", job_id, exc)
-        fail_job(settings, job_id, str(exc), claimed.id)
+        error = str(exc)
+        if discard_refused_upload(started.path, settings.uploads_dir):
+            error += " (the uploaded file was removed)"
+        fail_job(settings, job_id, error, claimed.id)
         drop_uncommitted_thumbnails(settings, claimed.id)
         return JobStatus.FAILED
     except ClaimLost as exc:

@@ -34,8 +34,12 @@ def check_path(path: Path, settings: Settings, *, confined: bool = False) -> Pat
     """The resolved path (symlinks and ``..`` followed), or BadInput saying why it cannot be
     ingested. ``confined`` (asked for over HTTP): it must lie under the HTTP roots, checked
     before anything else, so a refusal never says whether a file outside exists."""
+    # The check resolves the path itself; its refusal names the path as given (a link, not
+    # where it leads: that would tell a caller about files outside the roots).
+    check_inside_roots(
+        path.expanduser(), settings.http_roots if confined else settings.ingest_roots
+    )
     resolved = path.expanduser().resolve()
-    check_inside_roots(resolved, settings.http_roots if confined else settings.ingest_roots)
     if not resolved.exists():
         raise BadInput(path, "file does not exist")
     if not resolved.is_file():

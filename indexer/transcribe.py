@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from core.settings import Settings
+from core.third_party import quiet_third_parties
 from indexer.media import AUDIO_RATE, Cue
 
 _TIMESTAMP = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{1,3})")
@@ -81,6 +82,7 @@ class SpeechRecognizer:
     def load(self):  # type: ignore[no-untyped-def]
         with self._lock:
             if self._model is None:
+                quiet_third_parties()  # its voice detector runs on onnxruntime
                 from faster_whisper import WhisperModel
 
                 path = Path(self.model_path)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from core import users as repo
 from core.db import session_scope
 from core.models import User, UserRole
+from core.passwords import PasswordError
 from core.settings import Settings
 from core.users import EventError, NotAuthorized, UnknownUser, UserError, UserExists
 
@@ -26,6 +27,7 @@ __all__ = [
     "EventError",
     "Forbidden",
     "NotAuthorized",
+    "PasswordError",
     "UnknownUser",
     "UserError",
     "UserExists",
@@ -66,12 +68,17 @@ def _with_token(user: User, token: str) -> dict[str, Any]:
 # --- users and tokens ----------------------------------------------------------------------------
 
 
-def add_user(settings: Settings, name: str, *, admin: bool = False) -> dict[str, Any]:
-    """A new user with its API token under ``"token"``: shown this once, stored only hashed.
-    UserError for a bad or taken name."""
+def add_user(
+    settings: Settings, name: str, *, admin: bool = False, password: str | None = None
+) -> dict[str, Any]:
+    """A new user with its API token under ``"token"``: shown this once, stored only hashed;
+    with ``password``, one for the web UI too. UserError for a bad or taken name, PasswordError
+    for a bad password (and then no user is made)."""
     role = UserRole.ADMIN if admin else UserRole.USER
     with session_scope(settings) as session:
         user, token = repo.add_user(session=session, name=name, role=role)
+        if password is not None:
+            repo.set_password(session=session, user_id=user.id, password=password)
         return _with_token(user, token)
 
 

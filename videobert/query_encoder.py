@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from core.third_party import quiet_third_parties
+
 MODEL_FILE = "text.onnx"
 # The same graph after onnxruntime's optimizations, saved at export: a session made from it
 # skips the optimizing, which is most of a cold start's session time.
@@ -48,6 +50,7 @@ class QueryEncoder:
     def load(self) -> tuple[Any, Any]:
         with self._lock:
             if self._session is None:
+                quiet_third_parties()
                 import onnxruntime as ort
                 from tokenizers import Tokenizer
 
@@ -160,9 +163,13 @@ def _export(module: Any, ids: Any, mask: Any, path: Path) -> None:
 
 
 def _optimize(source: Path, target: Path) -> None:
+    quiet_third_parties()
     import onnxruntime as ort
 
     options = ort.SessionOptions()
+    # Its warning that the optimized file suits this machine only is true and expected: the file
+    # lives in this machine's VIDSEARCH_HOME and is made again for a new model.
+    options.log_severity_level = 3
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.optimized_model_filepath = str(target)
     ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from core.logs import install_redaction
 from core.settings import SettingsError, get_settings
+from core.third_party import quiet_third_parties
 from ui.cli import ingest, library, search, serve, train, users, web
 
 
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    quiet_third_parties()  # before any command imports onnxruntime (and for what it starts)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     install_redaction()  # no token or password reaches a log, whoever logs it
     args = build_parser().parse_args(argv)

@@ -7,10 +7,11 @@ use. A bad argument is one line on stderr and exit code 2, and changes nothing."
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from core.settings import Settings
-from ui.cli.output import fail, print_json
+from ui.cli.output import fail, print_json, shown
 
 KINDS = "watched (started), progress, completed, liked, disliked, skipped"
 
@@ -30,6 +31,18 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     a.add_argument("name")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_user_token)
+    a = actions.add_parser(
+        "password",
+        help="set a user's web UI password (asked twice; signs their browsers out)",
+    )
+    a.add_argument("name")
+    a.add_argument(
+        "--stdin",
+        action="store_true",
+        help="read the password from the first line of standard input (for scripts)",
+    )
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_user_password)
 
     s = sub.add_parser("event", help="record a watch event")
     s.add_argument("--user", required=True, help="user name (created on first use)")
@@ -127,6 +140,38 @@ def cmd_user_token(args: argparse.Namespace, settings: Settings) -> int:
     except UserError as exc:
         return fail("user token", str(exc))
     _print_token(user, args.json, "new token for")
+    return 0
+
+
+def _read_password(from_stdin: bool) -> str:
+    """The new password: one line of stdin, or typed twice at a terminal (never echoed)."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise ValueError("no terminal to ask on: pass --stdin and send the password on stdin")
+    import getpass
+
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Again: ") != first:
+        raise ValueError("the two passwords differ; nothing changed")
+    return first
+
+
+def cmd_user_password(args: argparse.Namespace, settings: Settings) -> int:
+    from services.users import UnknownUser, UserError
+    from services.web_sessions import PasswordError, set_password
+
+    try:
+        password = _read_password(args.stdin)
+        user = set_password(settings, args.name, password)
+    except UnknownUser as exc:
+        return fail("user password", f"{exc} (vidsearch user add NAME adds one)")
+    except (UserError, PasswordError, ValueError) as exc:
+        return fail("user password", str(exc))
+    if args.json:
+        print_json(user)
+    else:
+        print(f"password set for {shown(user['name'])}: sign in to the web UI with it")
     return 0
 
 
