@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from api.auth import Access
 from api.deps import Services
 from api.docs import add_offline_docs
+from api.guards import RequestGuard, accepted_hosts
 from api.limits import JSON_BODY_BYTES, BodyLimit
 from api.routers import health, jobs, maintenance, search, users, videos
 from api.routers.search import MAX_UPLOAD_BYTES
@@ -72,6 +73,13 @@ def create_app(settings: Settings | None = None, *, host: str | None = "127.0.0.
         return JSON_BODY_BYTES
 
     app.add_middleware(BodyLimit, limit_for=body_limit)
+    # Outermost but for CORS: a foreign Host or another website's POST never reaches a route.
+    app.add_middleware(
+        RequestGuard,
+        hosts=accepted_hosts(settings, host, access.mode),
+        allowed_hosts=settings.allowed_hosts,
+        cors_origins=settings.cors_origins,
+    )
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 

@@ -1,5 +1,6 @@
 """Who is calling, and what they may do: API tokens (``Authorization: Bearer <token>``), roles,
-local single-user mode and the per-caller rate limit, as FastAPI dependencies.
+local single-user mode (api/guards.py decides it) and the per-caller rate limit, as FastAPI
+dependencies.
 
 | caller | may |
 |---|---|
@@ -12,7 +13,7 @@ Bearer``; a user's token where an admin's is needed is 403; a good token asking 
 user's id is 404, exactly as for an id nobody has, so ids reveal nothing. Local mode
 (``VIDSEARCH_AUTH=off``, or ``auto`` with the server bound to a loopback address) lets a request
 without a token act as the machine's owner, as the command line does; in ``auto`` a request that
-came through a proxy (``Forwarded`` / ``X-Forwarded-For`` / ``X-Real-IP``) still needs a token. A
+came through a proxy (any proxy header: api/guards.PROXY_HEADERS) still needs a token. A
 token that is sent is always checked. Per-user endpoints always need that user's token: there is
 no other way to know who is watching.
 """
@@ -20,7 +21,6 @@ no other way to know who is watching.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import logging
 import threading
 import time
@@ -33,6 +33,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import OperationalError
 
 from api.deps import AppSettings
+from api.guards import Mode
+from api.guards import is_loopback as is_loopback  # the tests and the CLI ask here
 from api.limits import RateLimiter
 from core.models import UserRole
 from core.settings import Settings
@@ -45,22 +47,7 @@ bearer = HTTPBearer(
     description="The API token `vidsearch user add NAME` prints (or `POST /users` returns).",
 )
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
-PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
 OWNER: dict[str, Any] = {"user_id": None, "name": "local owner", "role": UserRole.ADMIN}
-
-
-def is_loopback(host: str | None) -> bool:
-    """Whether a bind address reaches only this machine (127.0.0.0/8, ::1, localhost)."""
-    if not host:
-        return False
-    name = host.strip().strip("[]").lower()
-    if name in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 class TokenCheck:
@@ -99,50 +86,36 @@ class TokenCheck:
 
 @dataclass(frozen=True)
 class Access:
-    """How this server admits callers, decided once at start-up from VIDSEARCH_AUTH and the
-    address it is bound to."""
+    """How this server admits callers (api/guards.Mode, decided once at start-up from
+    VIDSEARCH_AUTH and the address it is bound to), its rate limiter and token check."""
 
-    mode: str  # "local" (no token acts as the owner) or "tokens"
-    trust_proxies: bool  # auth=off: even a proxied request is local
+    mode: Mode
     limiter: RateLimiter
-    reason: str
     tokens: TokenCheck = field(default_factory=TokenCheck)
 
     @property
     def local(self) -> bool:
-        return self.mode == "local"
+        return self.mode.local
 
     @classmethod
     def decide(cls, settings: Settings, host: str | None) -> Access:
-        limiter = RateLimiter(settings.rate_limit_per_minute)
-        if settings.auth == "off":
-            note = "VIDSEARCH_AUTH=off"
-            if not is_loopback(host):
-                note += f", bound to {host}: ANYONE WHO CAN REACH IT ACTS AS THE OWNER"
-            return cls("local", True, limiter, note)
-        if settings.auth == "auto" and is_loopback(host):
-            return cls("local", False, limiter, f"VIDSEARCH_AUTH=auto, bound to {host}")
-        why = "VIDSEARCH_AUTH=required" if settings.auth == "required" else f"bound to {host}"
-        return cls("tokens", False, limiter, why)
+        return cls(Mode.decide(settings, host), RateLimiter(settings.rate_limit_per_minute))
 
     def describe(self) -> str:
         """The start-up line saying who may call."""
         if self.local:
             return (
-                f"auth: off, local single-user mode ({self.reason}); a request without a token "
-                "acts as the owner; set VIDSEARCH_AUTH=required to demand tokens"
+                f"auth: off, local single-user mode ({self.mode.reason}); a request without a "
+                "token acts as the owner unless it came through a proxy; set "
+                "VIDSEARCH_AUTH=required to demand tokens"
             )
         return (
-            f"auth: tokens required ({self.reason}); only /health is open; "
+            f"auth: tokens required ({self.mode.reason}); only /health is open; "
             "`vidsearch user add NAME --admin` makes an admin token"
         )
 
     def admits_anonymous(self, request: Request) -> bool:
-        if not self.local:
-            return False
-        if self.trust_proxies:
-            return True
-        return not any(request.headers.get(h) for h in PROXY_HEADERS)
+        return self.mode.admits_owner(request.headers.keys())
 
 
 def get_access(request: Request) -> Access:

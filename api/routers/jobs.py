@@ -24,6 +24,8 @@ from services.ingest import (
 )
 from services.library import page_jobs
 
+UPLOAD_TYPES = frozenset({"application/octet-stream", "application/mxf"})
+
 # Ingest reads the server's disks and shows its paths and errors: admins only.
 router = APIRouter(tags=["ingest"], dependencies=[AdminOnly])
 
@@ -49,13 +51,15 @@ def ingest(svc: Svc, body: IngestIn) -> dict[str, Any]:
     status_code=202,
     responses={
         413: {"description": "Over VIDSEARCH_MAX_UPLOAD_BYTES; nothing is kept"},
+        415: {"description": "Not sent as application/octet-stream or video/*"},
         422: {"description": "Not a video file name, or an empty upload"},
     },
     openapi_extra={
         "requestBody": {
             "required": True,
             "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                "video/*": {"schema": {"type": "string", "format": "binary"}},
             },
         }
     },
@@ -70,6 +74,15 @@ async def upload(
     uploads folder and indexed like any other. Only a whole upload within the size limit is
     kept; the job runs as one from ``POST /ingest`` does."""
     svc = get_services(request)
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if kind not in UPLOAD_TYPES and not kind.startswith("video/"):
+        # A page on another site can send text/plain or a typeless body without asking; a real
+        # upload says what it is.
+        raise HTTPException(
+            415,
+            f"an upload's Content-Type must be application/octet-stream or video/* "
+            f"(got {kind or 'none'})",
+        )
     try:
         sink = await run_in_threadpool(Upload, svc.settings, name)
     except BadUpload as exc:

@@ -16,6 +16,7 @@ from indexer.media import Cue, write_video
 from indexer.pipeline import run_ingest_job
 from services.ingest import create_jobs
 from tests.conftest import colour_shots
+from tests.http import LOCAL_URL
 
 pytestmark = [pytest.mark.real_models, pytest.mark.postgres]
 
@@ -38,7 +39,7 @@ def api_env(tmp_path: Path, pg_url: str):
     )
     for job_id in create_jobs([clip], settings):
         assert run_ingest_job(job_id, settings=settings) == "succeeded"
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url=LOCAL_URL) as client:
         yield client, settings, clip, media
 
 

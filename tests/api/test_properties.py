@@ -22,7 +22,13 @@ def api_schema(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("api-props")
     # Ingest may only look under this folder, so generated paths cannot send it crawling the disk.
-    cfg = Settings(home=root / "home", allowed_roots=[root / "media"], summaries_at_index=False)
+    # schemathesis' ASGI client names itself "testserver": a host the server must be told of.
+    cfg = Settings(
+        home=root / "home",
+        allowed_roots=[root / "media"],
+        summaries_at_index=False,
+        allowed_hosts=["testserver"],
+    )
     (root / "media").mkdir()
     clip = write_video(
         root / "media" / "a.mkv", colour_shots([2.0, 2.0]), subtitles=[Cue(0.2, 1.0, "hello")]

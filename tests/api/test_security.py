@@ -19,8 +19,10 @@ from api.limits import RateLimited, RateLimiter
 from core.settings import Settings
 from services import users
 from tests.catalog_helpers import add_ready_video
+from tests.http import LOCAL_URL
 
 OPEN, VIEWER, ADMIN, SELF = "open", "viewer", "admin", "self"
+BINARY = {"Content-Type": "application/octet-stream"}  # what an upload is sent as
 
 # Every route of the API: (method, path, request kwargs for a cheap call) -> who may make it.
 # A route missing here fails test_every_route_is_in_the_role_table.
@@ -54,7 +56,7 @@ ROUTES: list[tuple[str, str, dict, str]] = [
 def make_client(settings: Settings, *, host: str = "127.0.0.1") -> TestClient:
     app = create_app(settings, host=host)
     app.state.services = Services(settings)  # the lifespan's work, without loading models
-    return TestClient(app)
+    return TestClient(app, base_url=LOCAL_URL)
 
 
 @pytest.fixture
@@ -293,21 +295,23 @@ def test_a_json_body_over_a_megabyte_is_413_before_it_is_read(catalog, people):
 
 def test_an_upload_over_the_limit_is_refused_and_leaves_nothing(settings):
     client = make_client(settings.model_copy(update={"max_upload_bytes": 1000}))
-    r = client.post("/ingest/upload", params={"name": "big.mp4"}, content=b"\0" * 5000)
+    r = client.post(
+        "/ingest/upload", params={"name": "big.mp4"}, content=b"\0" * 5000, headers=BINARY
+    )
     assert r.status_code == 413 and "over the limit of 1000 bytes" in r.json()["detail"]
 
     def chunks() -> Iterator[bytes]:
         for _ in range(5):
             yield b"\0" * 400
 
-    r = client.post("/ingest/upload", params={"name": "big.mp4"}, content=chunks())
+    r = client.post("/ingest/upload", params={"name": "big.mp4"}, content=chunks(), headers=BINARY)
     assert r.status_code == 413
     leftovers = list(settings.uploads_dir.rglob("*")) if settings.uploads_dir.exists() else []
     assert [p for p in leftovers if p.is_file()] == []
     for bad_name in ["notes.txt", "noextension", ""]:
-        r = client.post("/ingest/upload", params={"name": bad_name}, content=b"x")
+        r = client.post("/ingest/upload", params={"name": bad_name}, content=b"x", headers=BINARY)
         assert r.status_code == 422, bad_name
-    r = client.post("/ingest/upload", params={"name": "empty.mp4"}, content=b"")
+    r = client.post("/ingest/upload", params={"name": "empty.mp4"}, content=b"", headers=BINARY)
     assert r.status_code == 422 and "empty" in r.json()["detail"]
     assert client.get("/jobs").json()["total"] == 0  # nothing was queued by any of it
 
@@ -318,7 +322,9 @@ def test_an_upload_name_cannot_leave_the_uploads_folder(settings, monkeypatch):
     monkeypatch.setattr("api.routers.jobs.start", lambda *a, **k: None)  # queue, do not run
     client = make_client(settings)
     for name in ["../../../etc/cron.d/evil.mp4", "a\nb\r.mp4", "-rf .mp4", "/abs/x.MP4"]:
-        r = client.post("/ingest/upload", params={"name": name}, content=b"not really a video")
+        r = client.post(
+            "/ingest/upload", params={"name": name}, content=b"not really a video", headers=BINARY
+        )
         assert r.status_code == 202, (name, r.text)
         (job,) = r.json()["jobs"]
         stored = Path(job["path"])
@@ -385,6 +391,18 @@ def test_a_symlink_found_while_walking_fails_its_job_with_the_reason(confined):
     done = job_view(settings, job["job_id"])
     assert done["status"] == "failed" and "outside the allowed roots" in done["error"]
     assert done["video_id"] is None  # the file outside was never read
+
+
+def test_a_refused_symlink_is_named_as_given_never_by_where_it_leads(confined):
+    from services.ingest import job_view, run_jobs
+
+    client, settings, secret = confined
+    walked = client.post("/ingest", json={"paths": [str(settings.videos_dir / "walk")]})
+    (job,) = walked.json()["jobs"]
+    run_jobs(settings, [job["job_id"]])
+    error = job_view(settings, job["job_id"])["error"]
+    assert str(settings.videos_dir / "walk" / "escape.mp4") in error
+    assert str(secret) not in error and "private" not in error
 
 
 def test_a_file_swapped_for_a_symlink_after_it_was_queued_is_refused_when_it_runs(confined):

@@ -14,6 +14,7 @@ from api.deps import Services
 from core.settings import Settings
 from services import users
 from tests.catalog_helpers import add_ready_video
+from tests.http import LOCAL_URL
 
 
 @pytest.fixture
@@ -21,7 +22,9 @@ def client(catalog: Settings) -> Iterator[TestClient]:
     # These tests are about tokens: the server demands them (not local single-user mode).
     app = create_app(catalog.model_copy(update={"auth": "required"}))
     app.state.services = Services(catalog)  # what the lifespan does, without warming up models
-    yield TestClient(app)  # no `with`: the lifespan would load the search models
+    yield TestClient(
+        app, base_url=LOCAL_URL
+    )  # no `with`: the lifespan would load the search models
 
 
 def _library(settings: Settings) -> dict[str, str]:

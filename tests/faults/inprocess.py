@@ -17,6 +17,7 @@ from pathlib import Path
 
 from core.settings import Settings
 from tests.faults.harness import Audit, Clips, PrivatePostgres, audit, make_clips
+from tests.http import LOCAL_URL
 
 Result = tuple[int, Audit, str]
 
@@ -123,7 +124,7 @@ def index_lost_while_serving(
         )
     services.warm_up()
     app.state.services = services
-    api = TestClient(app)
+    api = TestClient(app, base_url=LOCAL_URL)
     store = services.search.index
     started = time.monotonic()
     recovered = 0
@@ -171,7 +172,7 @@ def postgres_restarted_during_search(
     services = Services(settings)
     services.warm_up()
     app.state.services = services
-    api = TestClient(app)
+    api = TestClient(app, base_url=LOCAL_URL)
     started = time.monotonic()
     down_answers: Counter[int] = Counter()
     with Queries(services.search, "scene reel") as queries:

@@ -23,6 +23,7 @@ from core.db import session_scope
 from core.errors import BadInput
 from core.models import Job, Video
 from core.settings import Settings
+from tests.http import LOCAL_URL
 
 REPO = Path(__file__).resolve().parents[2]
 BOMB_SIDE = 8192  # 67 million pixels a picture, over the default limit of 50 million
@@ -252,7 +253,7 @@ def test_names_with_spaces_unicode_newlines_and_dashes_are_indexed_as_they_are(
     # Over HTTP: listed verbatim in JSON, streamed with a header no name can break.
     app = create_app(settings)
     app.state.services = Services(settings)
-    client = TestClient(app)
+    client = TestClient(app, base_url=LOCAL_URL)
     videos = client.get("/videos").json()["videos"]
     assert sorted(Path(v["path"]).name for v in videos) == sorted(HOSTILE_NAMES)
     for v in videos:
@@ -293,7 +294,7 @@ def test_queries_of_100_kb_and_of_control_characters_are_refused_with_reasons(se
 
     app = create_app(settings)
     app.state.services = Services(settings)  # the models never load: every query is refused
-    client = TestClient(app)
+    client = TestClient(app, base_url=LOCAL_URL)
     for q, reason in [
         ("x" * 100_000, "at most 1000 characters"),
         ("\x00\x01\x02\x1b\x7f", "only control or invisible characters"),
@@ -338,7 +339,7 @@ def _asgi_get(app, path: str, query: str) -> tuple[int, str]:
         "raw_path": path.encode(),
         "query_string": query.encode(),
         "root_path": "",
-        "headers": [(b"host", b"testserver")],
+        "headers": [(b"host", b"127.0.0.1")],
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
     }

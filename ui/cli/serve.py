@@ -68,7 +68,15 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
 
     # The start-up line says who may call (api/auth.py); uvicorn logs its own at INFO too.
     logging.getLogger("vidsearch").setLevel(logging.INFO)
+    # Forwarded addresses are believed only from the proxies the settings name: otherwise any
+    # caller could pick the address its rate limit is kept under (uvicorn trusts 127.0.0.1 by
+    # default).
     uvicorn.run(
-        create_app(settings, host=args.host), host=args.host, port=args.port, log_level="info"
+        create_app(settings, host=args.host),
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
     )
     return 0
