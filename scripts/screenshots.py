@@ -81,10 +81,10 @@ def main() -> int:
         server.start(timeout=90)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_FLAGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 820})
+            page = browser.new_context(viewport={"width": 1280, "height": 820}).new_page()
             page.goto(url)
-            page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').click()
-            page.get_by_role("option", name=profile).click()
+            page.locator("form.vs-profile button", has_text=profile).click()
+            page.get_by_text(f"Watching as {profile}", exact=True).wait_for(timeout=60_000)
             box = page.get_by_placeholder("Describe a moment", exact=False)
             box.fill(args.query)
             box.press("Enter")

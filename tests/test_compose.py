@@ -69,3 +69,15 @@ def test_the_web_ui_is_served_with_a_health_check_on_streamlits_endpoint(compose
     ui = compose["services"]["ui"]
     assert ui["command"][:2] == ["vidsearch", "ui"] and "8501:8501" in ui["ports"]
     assert "/_stcore/health" in " ".join(ui["healthcheck"]["test"])
+
+
+@pytest.mark.parametrize("service", ["ui", "api"])
+def test_the_served_ui_and_api_require_sign_in(compose, service, monkeypatch):
+    env = compose["services"][service]["environment"]
+    for key, value in env.items():
+        monkeypatch.setenv(key, str(value))
+    assert load_settings().auth == "required"
+    host = compose["services"][service]["command"][
+        compose["services"][service]["command"].index("--host") + 1
+    ]
+    assert host == "0.0.0.0"  # reachable from the network, which is why sign-in is required

@@ -17,7 +17,11 @@ def test_it_runs_the_app_headless_without_usage_statistics_or_file_watching():
     assert argv[argv.index("--server.headless") + 1] == "true"
     assert argv[argv.index("--browser.gatherUsageStats") + 1] == "false"
     assert argv[argv.index("--server.fileWatcherType") + 1] == "none"
-    assert "--server.port" not in argv and "--server.address" not in argv
+    assert "--server.port" not in argv
+    # Like `vidsearch api`, it listens on loopback unless told: there nobody needs to sign in.
+    assert argv[argv.index("--server.address") + 1] == "127.0.0.1"
+    told = _argv(STREAMLIT_SERVER_ADDRESS="0.0.0.0")
+    assert "--server.address" not in told  # Streamlit reads the variable itself
 
 
 def test_streamlit_variables_are_honoured_and_flags_win_over_them():

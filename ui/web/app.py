@@ -1,5 +1,7 @@
-"""The web UI's entry point (``vidsearch ui`` serves it): the page's look, who is watching, and
-the navigation between Search, For you, Library, Ingest, Settings and the video page."""
+"""The web UI's entry point (``vidsearch ui`` serves it through ui/web/web_server.py): the
+page's look, who is using it (ui/web/viewer.py), and the pages they may reach: nobody signed in
+gets the sign-in page alone; a user Search, For you, Library and the video page; an admin also
+Add videos and Settings."""
 
 from __future__ import annotations
 
@@ -17,24 +19,57 @@ st.set_page_config(page_title="vidsearch", page_icon="🎬", layout="wide")
 st.logo(str(HERE / "logo.svg"), size="large")
 ui.style()
 cfg = settings()
+me = viewer.identify(cfg)
 
-pages = [
-    st.Page(HERE / ui.SEARCH, title="Search", icon=":material/search:", default=True),
-    st.Page(HERE / ui.FOR_YOU, title="For you", icon=":material/recommend:", url_path="for-you"),
-    st.Page(
-        HERE / ui.LIBRARY, title="Library", icon=":material/video_library:", url_path="library"
-    ),
-    st.Page(HERE / ui.INGEST, title="Add videos", icon=":material/upload:", url_path="ingest"),
-    st.Page(HERE / ui.SETTINGS, title="Settings", icon=":material/settings:", url_path="settings"),
-    st.Page(
-        HERE / ui.VIDEO,
-        title="Video",
-        icon=":material/play_circle:",
-        url_path="video",
-        visibility="hidden",
-    ),
-]
+
+def _page(file: str, title: str, icon: str, path: str | None) -> st.Page:
+    return st.Page(HERE / file, title=title, icon=icon, url_path=path, default=path is None)
+
+
+def _admins_only() -> None:
+    st.title("For admins")
+    st.error("This page is for admins: ask one to add videos or change settings.", icon="🔒")
+
+
+# Every page a link may name: (file, title, icon, url path; None: the start page).
+SEARCH = (ui.SEARCH, "Search", ":material/search:", None)
+FOR_YOU = (ui.FOR_YOU, "For you", ":material/recommend:", "for-you")
+LIBRARY = (ui.LIBRARY, "Library", ":material/video_library:", "library")
+INGEST = (ui.INGEST, "Add videos", ":material/upload:", "ingest")
+SETTINGS = (ui.SETTINGS, "Settings", ":material/settings:", "settings")
+VIDEO = (ui.VIDEO, "Video", ":material/play_circle:", "video")
+
+
+def pages_for(me: viewer.Viewer | None) -> list[st.Page]:
+    """The pages this person may open. A link to any other known page still lands on a page
+    (the sign-in form for nobody, "for admins" for a user), never on Streamlit's "not found",
+    and keeps its address so that signing in goes back to it."""
+    if me is None:
+        start = st.Page(HERE / ui.SIGN_IN, title="Sign in", icon=":material/login:", default=True)
+        return [start] + [
+            st.Page(
+                HERE / ui.SIGN_IN,
+                title="Sign in",
+                url_path=path,
+                visibility="hidden",
+            )
+            for _, _, _, path in (FOR_YOU, LIBRARY, INGEST, SETTINGS, VIDEO)
+        ]
+    shown = [SEARCH, FOR_YOU, LIBRARY] + ([INGEST, SETTINGS] if me.admin else [])
+    pages = [_page(*p) for p in shown]
+    if not me.admin:
+        pages += [
+            st.Page(_admins_only, title="For admins", url_path=p[3], visibility="hidden")
+            for p in (INGEST, SETTINGS)
+        ]
+    file, title, icon, path = VIDEO
+    pages.append(st.Page(HERE / file, title=title, icon=icon, url_path=path, visibility="hidden"))
+    return pages
+
+
+pages = pages_for(me)
 current = st.navigation(pages, position="sidebar")
-with st.sidebar:
-    viewer.sidebar(cfg)
+if me is not None:
+    with st.sidebar:
+        viewer.sidebar(cfg, me)
 current.run()

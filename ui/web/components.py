@@ -17,6 +17,7 @@ FOR_YOU = "views/for_you.py"
 LIBRARY = "views/library.py"
 INGEST = "views/ingest.py"
 SETTINGS = "views/settings.py"
+SIGN_IN = "views/sign_in.py"
 
 STATUS_BADGES = {
     "ready": ("Ready", "green"),
@@ -49,6 +50,20 @@ h1 { font-size: 2.1rem !important; padding-top: 0 !important; }
 .vs-progress > div { height: 4px; background: #ff4b4b; border-radius: 2px; }
 [class*="st-key-chips-"] button { border-radius: 999px; padding: .1rem .7rem; min-height: 0; }
 [class*="st-key-tile-"] a p { font-weight: 600; }
+/* Forms that post to the sign-in endpoints (ui/web/account.py), drawn like Streamlit's own. */
+.vs-post { display: inline-block; margin: 0 .35rem .35rem 0; }
+.vs-post button, .vs-signin button {
+  font: inherit; border: 1px solid rgba(49, 51, 63, .2); border-radius: .5rem;
+  background: #fff; color: rgb(49, 51, 63); padding: .25rem .75rem; min-height: 2.5rem;
+  cursor: pointer; }
+.vs-post button:hover, .vs-signin button:hover { border-color: #ff4b4b; color: #ff4b4b; }
+.vs-signin { display: flex; flex-direction: column; gap: .75rem; max-width: 22rem; }
+.vs-signin label { display: flex; flex-direction: column; gap: .25rem; font-size: .9rem; }
+.vs-signin input { font: inherit; padding: .5rem .75rem; border-radius: .5rem;
+  border: 1px solid rgba(49, 51, 63, .2); background: #f0f2f6; }
+.vs-signin button[type="submit"] { background: #ff4b4b; border-color: #ff4b4b; color: #fff;
+  align-self: flex-start; padding: .35rem 1.2rem; }
+.vs-signin button[type="submit"]:hover { background: #ff3333; color: #fff; }
 </style>
 """
 

@@ -46,8 +46,11 @@ def footage_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def web_settings(footage_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """The process's settings point at the footage library (what `vidsearch ui` would read)."""
+    """The process's settings point at the footage library (what `vidsearch ui` would read).
+    AppTest runs the app unbound; VIDSEARCH_AUTH=off makes it the owner's local server, as
+    `vidsearch ui` on 127.0.0.1 is (tests of sign-in set it to required)."""
     monkeypatch.setenv("VIDSEARCH_HOME", str(footage_home))
+    monkeypatch.setenv("VIDSEARCH_AUTH", "off")
     get_settings.cache_clear()
     yield get_settings()
     get_settings.cache_clear()

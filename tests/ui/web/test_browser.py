@@ -1,7 +1,9 @@
 """End to end in a real browser: Debian's Chromium, driven by Playwright, against `vidsearch ui`
-serving the footage library on 127.0.0.1. Sign in, search, open a result: the video element is
-at the moment's start, and playing and pausing it are recorded as watch events. A screenshot
-is kept under test-artifacts/ (VIDSEARCH_TEST_ARTIFACTS)."""
+serving the footage library on 127.0.0.1. As the owner: pick a profile (kept across a reload
+and a new tab), search, open a result: the video element is at the moment's start, and playing,
+pausing and liking are recorded as watch events. With sign-in required: nobody sees anything
+but the form, a user signs in with a password and reaches no admin page. A screenshot is kept
+under test-artifacts/ (VIDSEARCH_TEST_ARTIFACTS)."""
 
 from __future__ import annotations
 
@@ -42,16 +44,31 @@ def test_search_open_a_result_and_the_player_starts_at_the_moment(
 
     require(CHROMIUM.is_file(), f"{CHROMIUM} is missing: scripts/bootstrap.sh installs chromium")
     sync_api = require_module("playwright.sync_api", "pip install playwright (pyproject's dev set)")
+    import httpx
+
     bikes = video_id_of("bikes.mp4")
     me = users.add_user(web_settings, "Browser")
+    # The owner's loopback server: a page of another site cannot pick a profile through the
+    # visitor's browser, and a host name rebound to 127.0.0.1 gets nothing at all.
+    picked = httpx.post(
+        f"{served_ui}/account/watch-as",
+        data={"user_id": str(me["user_id"])},
+        headers={"Origin": "http://evil.example"},
+    )
+    assert picked.status_code == 403 and "set-cookie" not in picked.headers
+    assert httpx.get(served_ui, headers={"Host": "evil.example"}).status_code == 400
     started = time.perf_counter()
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
             page.goto(served_ui, wait_until="domcontentloaded")
-            page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
-            page.get_by_role("option", name="Browser").click()
+            # Watch as a profile: a form post that sets the session cookie, so a reload and a
+            # new tab keep it.
+            page.locator("form.vs-profile button", has_text="Browser").click()
+            page.get_by_text("Watching as Browser", exact=True).wait_for(timeout=60_000)
+            page.reload(wait_until="domcontentloaded")
+            page.get_by_text("Watching as Browser", exact=True).wait_for(timeout=60_000)
             box = page.get_by_placeholder("Describe a moment", exact=False)
             box.fill("a tram passing the cyclists")
             box.press("Enter")
@@ -93,10 +110,91 @@ def test_search_open_a_result_and_the_player_starts_at_the_moment(
             while len(events := users.history(web_settings, user_id=me["user_id"])) < 2:
                 assert time.monotonic() < deadline, events
                 time.sleep(0.2)
+            # A video opened in a new tab is watched by the same profile: it records too.
+            tab = page.context.new_page()
+            tab.goto(f"{served_ui}/video?v={bikes}&t=0", wait_until="domcontentloaded")
+            tab.get_by_text("Watching as Browser", exact=True).wait_for(timeout=60_000)
+            tab.get_by_role("button", name="Like", exact=True).click()
+            deadline = time.monotonic() + 30
+            while len(events := users.history(web_settings, user_id=me["user_id"])) < 3:
+                assert time.monotonic() < deadline, events
+                time.sleep(0.2)
         finally:
             browser.close()
-    progress, start = events
+    liked, progress, start = events
+    assert (liked["kind"], liked["video_id"]) == ("liked", bikes)
     assert (start["kind"], start["video_id"]) == ("started", bikes)
     assert start["position"] == pytest.approx(1.28, abs=0.05)
     assert progress["kind"] == "progress" and progress["position"] > 2.5
     print(f"browser test: {time.perf_counter() - started:.1f} s in the browser")
+
+
+@pytest.fixture
+def signed_in_ui(footage_home: Path, tmp_path: Path) -> Iterator[str]:
+    """`vidsearch ui` with sign-in required, as docker compose runs it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIDSEARCH_", "STREAMLIT_"))}
+    env |= {"VIDSEARCH_HOME": str(footage_home), "PYTHONPATH": str(ROOT)}
+    env |= {"VIDSEARCH_AUTH": "required"}
+    ui = UiProcess(env, tmp_path / "ui.log", cwd=tmp_path).start()
+    try:
+        yield ui.url
+    finally:
+        ui.stop()
+
+
+def test_with_sign_in_required_only_signed_in_people_see_the_library(signed_in_ui, web_settings):
+    """Nobody gets the form and nothing else; a user signs in with a password (the HttpOnly
+    cookie survives a reload and a new tab), sees no admin page, and signs out; other
+    websites are refused at the door."""
+    import httpx
+
+    from services import users
+
+    require(CHROMIUM.is_file(), f"{CHROMIUM} is missing: scripts/bootstrap.sh installs chromium")
+    sync_api = require_module("playwright.sync_api", "pip install playwright (pyproject's dev set)")
+    users.add_user(web_settings, "Watcher", password="correct horse battery")
+    # At the door: a sign-in posted from another site, a rebound host name.
+    form = {"username": "Watcher", "password": "correct horse battery", "next": "/"}
+    forged = httpx.post(
+        f"{signed_in_ui}/account/signin", data=form, headers={"Origin": "http://evil.example"}
+    )
+    assert forged.status_code == 403 and "vidsearch_session" not in forged.headers.get(
+        "set-cookie", ""
+    )
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            page.goto(f"{signed_in_ui}/library", wait_until="domcontentloaded")
+            page.get_by_role("heading", name="Sign in").wait_for(timeout=60_000)
+            body = page.locator("body").inner_text()
+            for private in ("bikes", "espresso", "Browser", "Add videos", "Re-index"):
+                assert private not in body, private
+
+            page.fill("input[name=username]", "watcher")
+            page.fill("input[name=password]", "not the password")
+            page.locator("form.vs-signin button[type=submit]").first.click()
+            page.get_by_text("Wrong name, password or token.").wait_for(timeout=60_000)
+            page.fill("input[name=username]", "watcher")
+            page.fill("input[name=password]", "correct horse battery")
+            page.locator("form.vs-signin button[type=submit]").first.click()
+            # Back to the page the link named, signed in.
+            page.get_by_role("heading", name="Library").wait_for(timeout=90_000)
+            assert page.url.endswith("/library")
+            cookie = next(c for c in page.context.cookies() if c["name"] == "vidsearch_session")
+            assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+            assert "vidsearch_session" not in page.evaluate("document.cookie")  # no script sees it
+            nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+            assert "Library" in nav and "Add videos" not in nav and "Settings" not in nav
+            page.reload(wait_until="domcontentloaded")
+            page.get_by_text("Signed in as Watcher").wait_for(timeout=60_000)
+            tab = page.context.new_page()
+            tab.goto(f"{signed_in_ui}/ingest", wait_until="domcontentloaded")
+            tab.get_by_text("This page is for admins").wait_for(timeout=60_000)
+            assert tab.locator("[data-testid='stFileUploader']").count() == 0
+            tab.close()
+            page.get_by_role("button", name="Sign out").click()
+            page.get_by_role("heading", name="Sign in").wait_for(timeout=60_000)
+            assert not [c for c in page.context.cookies() if c["name"] == "vidsearch_session"]
+        finally:
+            browser.close()

@@ -10,18 +10,36 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from services import users
+from services import users, web_sessions
 from services.library import page_videos
 from tests.ui.web.conftest import APP, TRAM_LINE, wait_for_jobs
 
 pytestmark = pytest.mark.real_models
 
 
+# The cookie the browser of the next AppTest sends: AppTest cannot send cookies, so the page's
+# one reader of them (ui.web.viewer.browser_cookie) is pointed here. The cookie itself is a real
+# session, made and checked by services.web_sessions as in a browser.
+BROWSER: dict[str, str | None] = {"cookie": None}
+
+
+@pytest.fixture(autouse=True)
+def _browser(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ui.web import viewer
+
+    BROWSER["cookie"] = None
+    monkeypatch.setattr(viewer, "browser_cookie", lambda: BROWSER["cookie"])
+
+
 def open_app(*, viewer: dict | None = None, page: str | None = None, **query: str) -> AppTest:
+    """The app as the machine's owner sees it (the tests' servers run as `vidsearch ui` on
+    loopback does), watching as ``viewer`` when given: a profile picked in the sidebar."""
+    from core.settings import get_settings
+
+    if viewer is not None:
+        BROWSER["cookie"] = web_sessions.sign_in_local(get_settings(), viewer["user_id"]).cookie
     at = AppTest.from_file(str(APP), default_timeout=180)
     at.query_params.update(query)
-    if viewer is not None:
-        at.session_state["viewer"] = viewer
     at.run()
     if page is not None:
         at.switch_page(page).run()
@@ -182,7 +200,8 @@ def test_what_the_player_reports_becomes_watch_events_of_whoever_is_watching(
 
     espresso = video_id_of("espresso_narrated.mp4")
     me = a_viewer(web_settings, "Player")
-    monkeypatch.setattr(viewer, "current", lambda: me)
+    watching = viewer.Viewer(me["user_id"], me["name"], "user", owner=True)
+    monkeypatch.setattr(viewer, "current", lambda: watching)
     for event in (
         {"kind": "started", "position": 0.0},
         {"kind": "progress", "position": 4.5},
@@ -205,12 +224,15 @@ def test_what_the_player_reports_becomes_watch_events_of_whoever_is_watching(
 
 
 # --- who is watching, For you ------------------------------------------------------------------
-def test_adding_a_profile_signs_it_in_and_shows_its_token_once(web_settings):
+def test_adding_a_profile_shows_its_token_once_and_offers_to_watch_as_it(web_settings):
     at = open_app()
     at.sidebar.text_input[0].input("Newcomer")
     at.sidebar.button[0].click().run()
-    assert at.session_state["viewer"]["name"] == "Newcomer"
     assert any(c.value.startswith("vsu_") for c in at.sidebar.code)
+    newcomer = next(u for u in users.list_users(web_settings) if u["name"] == "Newcomer")
+    forms = " ".join(h.proto.body for h in at.sidebar.get("html"))
+    assert 'action="/account/watch-as"' in forms
+    assert f'name="user_id" value="{newcomer["user_id"]}"' in forms
     at.run()
     assert not any(c.value.startswith("vsu_") for c in at.sidebar.code)
 
@@ -256,12 +278,14 @@ def test_ingesting_a_bad_file_shows_its_reason_on_the_page_and_in_the_library(we
     at = open_app(page="views/ingest.py")
     at.file_uploader[0].upload("holiday.mp4", b"this is not a video at all", "video/mp4")
     at.button(key="FormSubmitter:upload-Index these files").click().run()
-    uploaded = sorted(web_settings.uploads_dir.glob("*/holiday.mp4"))
-    assert uploaded, "the upload is kept under VIDSEARCH_HOME/uploads"
     from services.library import page_jobs
 
-    job = next(j for j in page_jobs(web_settings).items if j["path"] == str(uploaded[-1]))
+    job = page_jobs(web_settings, limit=1).items[0]
+    uploaded = Path(job["path"])
+    assert uploaded.name == "holiday.mp4"
+    assert uploaded.parent.parent == web_settings.uploads_dir, "kept under VIDSEARCH_HOME/uploads"
     wait_for_jobs(web_settings, [job["job_id"]])
+    assert not uploaded.parent.exists(), "a refused upload leaves nothing on disk"
     at.run()
     reasons = [e.value for e in at.error]
     assert any("holiday.mp4" in r and "not a media file" in r for r in reasons), reasons
@@ -315,10 +339,15 @@ def test_reindexing_and_removing_a_video_from_the_library(web_settings, footage_
 # --- settings --------------------------------------------------------------------------------
 def test_settings_shows_what_the_doctor_reports(web_settings):
     at = open_app(page="views/settings.py")
-    table = at.dataframe[0].value
-    assert {"catalog", "vector index", "text model", "device"} <= set(table["check"])
+    health = [m.value for m in at.markdown]
+    for check in ("catalog", "vector index", "text model", "device"):
+        assert f"**{check}**" in health, check
+    # Icons, not emoji: a server without an emoji font would draw boxes.
+    assert any(":material/check_circle:" in m for m in health)
+    assert not any(ch in m for m in health for ch in "✅❌")
     assert "Everything is in order." in at.success[0].value
-    config = at.table[0].value
+    assert "People" in [h.value for h in at.subheader]  # the owner may add people here
+    config = at.table[-1].value
     assert "embedded" in " ".join(map(str, config["value"]))
 
 

@@ -19,7 +19,7 @@ def page() -> None:
     app = services()
     me = viewer.current()
     st.title("For you")
-    if me is None:
+    if me is None or me.user_id is None:
         st.info(
             "Pick who is watching in the sidebar (or add a profile): this page follows what each "
             "person watches, finishes and likes.",
@@ -28,10 +28,10 @@ def page() -> None:
         return
     try:
         in_progress = continue_watching(
-            app.settings, user_id=me["user_id"], limit=8, recommender=app.recommender
+            app.settings, user_id=me.user_id, limit=8, recommender=app.recommender
         )
-        picks = app.recommender.recommend(user_id=me["user_id"], limit=RECOMMENDATIONS)
-        new_here = not history(app.settings, user_id=me["user_id"], limit=1)
+        picks = app.recommender.recommend(user_id=me.user_id, limit=RECOMMENDATIONS)
+        new_here = not history(app.settings, user_id=me.user_id, limit=1)
     except UnknownUser:
         st.warning("This profile no longer exists: pick another one in the sidebar.")
         return
@@ -40,7 +40,7 @@ def page() -> None:
     )
     if new_here:
         st.info(
-            f"Welcome, {ui.md(me['name'])}! Nothing is known about your taste yet: watch, finish or "
+            f"Welcome, {ui.md(me.name)}! Nothing is known about your taste yet: watch, finish or "
             "like a few videos and this page learns from them. Until then, here is what is new "
             "and popular in the library.",
             icon=":material/waving_hand:",

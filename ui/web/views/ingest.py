@@ -9,9 +9,10 @@ from pathlib import Path
 import streamlit as st
 
 from core.errors import BadInput
-from services.ingest import NothingToIngest, save_upload, start, submit
+from services.ingest import BadUpload, NothingToIngest, save_upload, start, submit
 from services.library import page_jobs
 from ui.web import components as ui
+from ui.web import viewer
 from ui.web.resources import AppServices, services
 
 STAGES = {
@@ -27,6 +28,7 @@ ACTIVE = ("queued", "running")
 
 
 def _queue(app: AppServices, paths: list[Path], *, confine: bool) -> None:
+    viewer.require_admin()
     try:
         jobs = submit(app.settings, paths, confine=confine)
         start(app.settings, jobs, background=app.ingest)
@@ -44,8 +46,15 @@ def uploads(app: AppServices) -> None:
             help="Any video file (MP4, MKV, MOV, AVI, WebM, MPEG, ...). Kept on the server.",
         )
         if st.form_submit_button("Index these files", icon=":material/upload:") and files:
-            paths = [save_upload(app.settings, f.name, f) for f in files]
-            _queue(app, paths, confine=False)
+            viewer.require_admin()
+            paths = []
+            for f in files:
+                try:
+                    paths.append(save_upload(app.settings, f.name, f))
+                except BadUpload as exc:
+                    st.error(f"{ui.md(f.name)}: {ui.md(exc)}", icon=":material/error:")
+            if paths:
+                _queue(app, paths, confine=False)
 
 
 def folder(app: AppServices) -> None:
@@ -102,6 +111,7 @@ def jobs_panel() -> None:
 
 
 def page() -> None:
+    viewer.require_admin()
     app = services()
     st.title("Add videos")
     upload_tab, folder_tab = st.tabs(["Upload files", "A folder on the server"])

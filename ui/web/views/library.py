@@ -18,6 +18,7 @@ from services.library import (
 )
 from services.summaries import stored_summaries
 from ui.web import components as ui
+from ui.web import viewer
 from ui.web.resources import AppServices, services
 
 PAGE = 24
@@ -25,6 +26,7 @@ FILTERS = {"All": None, "Ready": "ready", "Indexing": "processing", "Failed": "f
 
 
 def _reindex(app: AppServices, video_id: str) -> None:
+    viewer.require_admin()
     try:
         jobs = reindex_video(app.settings, video_id)
         start(app.settings, jobs, background=app.ingest)
@@ -35,6 +37,7 @@ def _reindex(app: AppServices, video_id: str) -> None:
 
 
 def _remove(app: AppServices, video_id: str, title: str) -> None:
+    viewer.require_admin()
     try:
         delete_video(app.settings, video_id)
     except (Busy, LookupError) as exc:
@@ -44,10 +47,12 @@ def _remove(app: AppServices, video_id: str, title: str) -> None:
 
 
 def _forget(app: AppServices, path: str) -> None:
+    viewer.require_admin()
     forget_failed_file(app.settings, path)
 
 
 def _retry(app: AppServices, path: str) -> None:
+    viewer.require_admin()
     try:
         jobs = submit(app.settings, [path], confine=True)
         start(app.settings, jobs, background=app.ingest)
@@ -55,10 +60,13 @@ def _retry(app: AppServices, path: str) -> None:
         st.session_state["library-message"] = ("error", str(exc))
 
 
-def video_row(app: AppServices, video: dict, card: dict, summary: str | None) -> None:
+def video_row(
+    app: AppServices, video: dict, card: dict, summary: str | None, *, admin: bool
+) -> None:
     vid = video["video_id"]
     with st.container(border=True, key=f"lib-{vid}"):
-        left, mid, right = st.columns([2, 6, 2], gap="medium")
+        cols = st.columns([2, 6, 2] if admin else [2, 8], gap="medium")
+        left, mid = cols[0], cols[1]
         with left:
             ui.thumbnail(card.get("thumbnail"))
         with mid:
@@ -80,7 +88,9 @@ def video_row(app: AppServices, video: dict, card: dict, summary: str | None) ->
                 )
             elif video["status"] == "ready":
                 st.caption("No summary yet: it is made when the video is opened.")
-        with right:
+        if not admin:
+            return  # re-indexing and removing are for admins
+        with cols[2]:
             st.button(
                 "Re-index",
                 key=f"reindex-{vid}",
@@ -106,6 +116,8 @@ def video_row(app: AppServices, video: dict, card: dict, summary: str | None) ->
 
 def page() -> None:
     app = services()
+    me = viewer.current()
+    admin = me is not None and me.admin
     st.title("Library")
     message = st.session_state.pop("library-message", None)
     if message:
@@ -130,13 +142,15 @@ def page() -> None:
     summaries = stored_summaries(app.settings, ids)
     for v in videos.items:
         s = summaries.get(v["video_id"])
-        video_row(app, v, cards.get(v["video_id"], {}), s.summary if s else None)
+        video_row(app, v, cards.get(v["video_id"], {}), s.summary if s else None, admin=admin)
     if videos.total > len(videos.items):
         st.button(
             f"Show more ({videos.total - len(videos.items)} left)",
             on_click=lambda: st.session_state.update({"library-limit": limit + PAGE}),
         )
 
+    if not admin:
+        return  # which files failed, and why, is for whoever looks after the library
     failed = failed_files(app.settings)
     if failed and status in (None, "failed"):
         st.subheader("Files that could not be indexed")

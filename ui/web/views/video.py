@@ -42,12 +42,13 @@ def _feedback(app: AppServices, video_id: str) -> None:
             ("Dislike", ":material/thumb_down:", "disliked"),
             ("Watched", ":material/done_all:", "completed"),
         ):
-            if st.button(label, icon=icon, key=f"{kind}-{video_id}", disabled=me is None):
+            watching = me is not None and me.user_id is not None
+            if st.button(label, icon=icon, key=f"{kind}-{video_id}", disabled=not watching):
                 duration = st.session_state.get(f"duration-{video_id}")
                 position = duration if kind == "completed" else None
                 if viewer.record(app.settings, video_id, kind, position):
                     st.toast(f"Recorded: {label.lower()}", icon=icon)
-    if me is None:
+    if me is None or me.user_id is None:
         st.caption("Pick who is watching (in the sidebar) to keep a history and likes.")
 
 
