@@ -9,6 +9,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.metrics.pairwise import cosine_similarity
 
+from recommender.reasons import newest_near_best
+
 
 @dataclass(frozen=True)
 class CoWatchWeights:
@@ -92,13 +94,15 @@ def best_co_watched(
     candidates: np.ndarray,
     positive: np.ndarray,
     positive_weights: np.ndarray,
+    positive_times: np.ndarray | None = None,
 ) -> np.ndarray:
     """For each candidate, the index (into `positive`) of the positive video whose audience
-    explains it most: the video a reason names. -1 where no positive shares any viewer."""
+    explains it most: the video a reason names (with ``positive_times``, the newest of those
+    nearly as strong). -1 where no positive shares any viewer."""
     if len(positive) == 0 or len(candidates) == 0:
         return np.full(len(candidates), -1, dtype=np.int64)
     pull = similarity[np.asarray(positive)][:, np.asarray(candidates)].toarray()  # (p, c)
     pull *= np.asarray(positive_weights, dtype=np.float32)[:, None]
-    best = np.argmax(pull, axis=0)
+    best = newest_near_best(pull, positive_times)
     best[pull.max(axis=0) <= 0] = -1
     return best

@@ -9,6 +9,8 @@ from typing import Protocol
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from recommender.reasons import newest_near_best
+
 
 class ContentSearch(Protocol):
     """The seam for the content signal: weighted positive and negative video vectors in, the
@@ -80,14 +82,18 @@ def content_scores(
 
 
 def best_match(
-    candidates: np.ndarray, positive: np.ndarray, positive_weights: np.ndarray
+    candidates: np.ndarray,
+    positive: np.ndarray,
+    positive_weights: np.ndarray,
+    positive_times: np.ndarray | None = None,
 ) -> np.ndarray:
     """For each candidate vector, the index of the positive that pulls it up most (weight x
-    cosine): the video a reason names. -1 where there are no positives."""
+    cosine): the video a reason names; with ``positive_times``, the newest of those that pull
+    nearly as much (recommender/reasons.newest_near_best). -1 where there are no positives."""
     if len(positive) == 0:
         return np.full(len(candidates), -1, dtype=np.int64)
     pull = (candidates @ np.asarray(positive).T) * np.asarray(positive_weights)[None, :]
-    return np.argmax(pull, axis=1)
+    return newest_near_best(pull.T, positive_times)
 
 
 class MatrixSearch:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from recommender.collaborative import CoWatchWeights
-from recommender.diversify import mmr
+from recommender.diversify import mmr_with_gains
 from recommender.feedback import FeedbackWeights
 from recommender.reasons import ReasonKind
 
@@ -46,8 +46,9 @@ class Components:
 @dataclass(frozen=True)
 class Ranked:
     index: int  # row in the library
-    score: float
+    score: float  # the diversified score (MMR's gain): falls down the list, as the order does
     contributions: dict[str, float]  # ReasonKind -> weight x signal
+    relevance: float = 0.0  # the combined signals before diversifying
 
 
 def combine(components: Components, weights: RankWeights) -> tuple[np.ndarray, np.ndarray]:
@@ -80,10 +81,13 @@ def rank(
     scores = total[eligible]
     pool = eligible[np.argpartition(-scores, pool_size - 1)[:pool_size]]
     pool = pool[np.argsort(-total[pool], kind="stable")]
-    order = mmr(total[pool], vectors[pool], limit, trade_off=weights.mmr_trade_off)
+    order, gains = mmr_with_gains(
+        total[pool], vectors[pool], limit, trade_off=weights.mmr_trade_off
+    )
     out = []
-    for i in order:
+    for i, gain in zip(order, gains, strict=True):
         row = int(pool[i])
         contributions = {kind: float(parts[k, row]) for k, kind in enumerate(ReasonKind.ORDER)}
-        out.append(Ranked(row, float(total[row]), contributions))
+        # The score shown is the one the order follows: relevance after diversifying.
+        out.append(Ranked(row, gain, contributions, relevance=float(total[row])))
     return out

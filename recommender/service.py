@@ -164,7 +164,10 @@ class Recommender:
         excluded = np.zeros(len(snap.ids), dtype=bool)
         excluded[[snap.index[v] for v in touched if v in snap.index]] = True
         ranked = rank(components, snap.matrix, excluded, limit, self.weights)
-        return self._explain(ranked, snap, social, feedback, pos, pos_w)
+        pos_t = np.array(
+            [f.at.timestamp() for f in feedback.values() if f.weight > 0], dtype=np.float64
+        )
+        return self._explain(ranked, snap, social, feedback, pos, pos_w, pos_t)
 
     def _components(
         self,
@@ -204,14 +207,15 @@ class Recommender:
         feedback: dict[str, Feedback],
         pos: np.ndarray,
         pos_w: np.ndarray,
+        pos_t: np.ndarray,
     ) -> list[Recommendation]:
         """Each result's reason: its largest contribution, naming the user's own video behind a
         content or co-watch reason. A personal reason with no video to name (content pulled up
         only by moving away from dislikes) gives way to the next largest."""
         rows = np.array([r.index for r in ranked], dtype=np.int64)
         behind = {
-            ReasonKind.CONTENT: best_match(snap.matrix[rows], snap.matrix[pos], pos_w),
-            ReasonKind.CO_WATCH: best_co_watched(social.similarity, rows, pos, pos_w),
+            ReasonKind.CONTENT: best_match(snap.matrix[rows], snap.matrix[pos], pos_w, pos_t),
+            ReasonKind.CO_WATCH: best_co_watched(social.similarity, rows, pos, pos_w, pos_t),
         }
         out = []
         for i, r in enumerate(ranked):

@@ -2,8 +2,9 @@
 
 Each function opens its own session and returns plain dicts. A user is named one of two ways:
 ``user_id`` (the HTTP API: the id its token proved) must exist; ``name`` (the local command line,
-which acts as the machine's owner) is created on first use, in the same transaction as what the
-call does, so a refused event leaves no new user behind either.
+which acts as the machine's owner) must exist too, unless an event is recorded with ``create``:
+then it is made in the same transaction as the event, so a refused event leaves no new user
+behind either (and a typo in ``--user`` is an error, not a new profile).
 
 Errors are core.users' own, re-exported here for the front ends to map: UserError (a name or
 role that cannot be stored), UnknownUser (no such user, or one the caller may not see),
@@ -49,10 +50,21 @@ class Forbidden(PermissionError):
     """A valid token whose user may not do this (only an admin creates users over HTTP)."""
 
 
-def _user_in(session: Session, *, user_id: int | None, name: str | None) -> User:
-    """The user a call is about: by id (must exist) or by name (created on first use)."""
+def _user_in(
+    session: Session, *, user_id: int | None, name: str | None, create: bool = False
+) -> User:
+    """The user a call is about: by id or by name, which must exist unless ``create`` (the
+    command line's ``event --create``) makes it."""
     if name is not None and user_id is None:
-        return repo.ensure_user(session=session, name=name)
+        if create:
+            return repo.ensure_user(session=session, name=name)
+        user = repo.get_user_by_name(session=session, name=repo.check_name(name))
+        if user is None:
+            raise UnknownUser(
+                f"no user called {name.strip()!r} (vidsearch user add NAME adds one; "
+                "vidsearch event --create names one into being)"
+            )
+        return user
     if user_id is not None and name is None:
         user = repo.get_user(session=session, user_id=user_id)
         if user is None:
@@ -105,7 +117,8 @@ def local_user(settings: Settings, name: str) -> dict[str, Any]:
 
 
 def user_id_of(settings: Settings, *, user_id: int | None = None, name: str | None = None) -> int:
-    """The id of the user a call names (see the module's docstring), creating a named one."""
+    """The id of the user a call names (see the module's docstring); UnknownUser for a name
+    nobody has."""
     if user_id is not None and name is None:
         return user_id  # whoever reads with it checks that it exists
     with session_scope(settings) as session:
@@ -145,14 +158,15 @@ def record_event(
     client_event_id: str | None = None,
     user_id: int | None = None,
     name: str | None = None,
+    create: bool = False,
 ) -> dict[str, Any]:
-    """Store one watch event; returns it (core.users.event_summary) with ``"created"``: False when
+    """Store one watch event (for the user ``name`` names, made first when ``create``); returns it (core.users.event_summary) with ``"created"``: False when
     the same client event id was stored before (the first one is returned). EventError (nothing is
     written, not even a user named for the first time): unknown kind or video, a video not ready,
     a missing, negative or non-finite position or one past the video's end, a client event id
     reused for a different event (code ``conflict``)."""
     with session_scope(settings) as session:
-        user = _user_in(session, user_id=user_id, name=name)
+        user = _user_in(session, user_id=user_id, name=name, create=create)
         event, created = repo.record_event(
             session=session,
             user_id=user.id,

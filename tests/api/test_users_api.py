@@ -162,7 +162,7 @@ def test_a_malformed_event_body_is_422(client, catalog):
 def test_recommendations_start_with_popular_videos_and_leave_out_what_was_seen(client, catalog):
     v = _library(catalog)
     for n in range(3):
-        users.record_event(catalog, name=f"fan{n}", video_id=v["c"], kind="completed")
+        users.record_event(catalog, create=True, name=f"fan{n}", video_id=v["c"], kind="completed")
     ana = users.add_user(catalog, "ana")
     url = f"/users/{ana['user_id']}/recommendations"
     r = client.get(url, params={"limit": 3}, headers=_auth(ana))

@@ -63,3 +63,27 @@ def test_reasons_read_as_sentences_and_never_name_a_missing_title():
     assert reason_text("popular") == "popular in your library"
     assert reason_text("new") == "new"
     assert reason_text("content") == reason_text("co-watch") == "in your library"
+
+
+def test_mmr_gains_never_rise_down_the_list():
+    from recommender.diversify import mmr_with_gains
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        vectors = rng.normal(size=(30, 8))
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        order, gains = mmr_with_gains(rng.random(30), vectors, 12, trade_off=0.7)
+        assert len(order) == len(gains) == 12
+        assert all(a >= b - 1e-12 for a, b in zip(gains, gains[1:], strict=False)), gains
+
+
+def test_a_near_tie_goes_to_the_newest_and_a_clear_lead_keeps_its_reason():
+    from recommender.reasons import newest_near_best
+
+    # Two positives (rows) explaining three candidates (columns).
+    pull = np.array([[1.5, 1.5, 0.2], [1.0, 0.9, 0.9]])
+    times = np.array([100.0, 200.0])  # the second positive is the newer
+    assert newest_near_best(pull, None).tolist() == [0, 0, 1]
+    # 1.0 is two thirds of 1.5: near enough, so the newer names it; 0.9 is not.
+    assert newest_near_best(pull, times).tolist() == [1, 0, 1]
+    assert newest_near_best(pull[:1], times[:1]).tolist() == [0, 0, 0]

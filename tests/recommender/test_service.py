@@ -238,3 +238,34 @@ def test_a_video_pulled_up_only_by_moving_away_from_a_dislike_gives_its_next_rea
     assert got[calm].reason == "popular in your library" and got[calm].because_video_id is None
     assert got[quiet].reason == "in your library"
     assert got[calm].score > 0.5 * 0.9  # the content signal did count, only it names nobody
+
+
+def test_the_score_shown_falls_down_the_list_as_the_order_does(catalog):
+    v = _library(catalog)
+    ana = _user(catalog, "ana")
+    for i in range(2):
+        _watch(catalog, ana, v[f"cooking {i}"], "completed")
+    _watch(catalog, ana, v["sports 0"], "liked")
+    got = Recommender(catalog).recommend(user_id=ana, limit=9)
+    scores = [r.score for r in got]
+    assert scores == sorted(scores, reverse=True), scores  # diversified, and still in order
+
+
+def test_the_newest_strong_signal_names_the_reason_when_it_is_nearly_as_strong(catalog):
+    from datetime import timedelta
+
+    from core.models import Event, utcnow
+
+    first = add_topic_video(catalog, "first", topic(COOKING), seed=1, noise=0.02)
+    second = add_topic_video(catalog, "second", topic(COOKING), seed=2, noise=0.02)
+    add_topic_video(catalog, "next", topic(COOKING), seed=3, noise=0.02)
+    ana = _user(catalog, "ana")
+    _watch(catalog, ana, first, "liked")  # weighs 1.5
+    with session_scope(catalog) as s:  # ...a day ago
+        for event in s.query(Event).filter(Event.video_id == first):
+            event.created_at = utcnow() - timedelta(days=1)
+    rec = Recommender(catalog)
+    assert rec.recommend(user_id=ana, limit=1)[0].reason == "because you liked first"
+    _watch(catalog, ana, second, "completed")  # weighs 1.0, just now: two thirds of the like
+    (top,) = rec.recommend(user_id=ana, limit=1)
+    assert (top.title, top.reason) == ("next", "because you watched second")

@@ -60,7 +60,7 @@ def test_only_the_tokens_own_user_is_authorized_and_only_an_admin_is_an_admin(ca
 def test_a_named_user_is_created_on_first_use_and_a_retried_event_is_stored_once(catalog):
     v = _library(catalog)
     first = users.record_event(
-        catalog, name="ana", video_id=v["a"], kind="watched", client_event_id="e1"
+        catalog, create=True, name="ana", video_id=v["a"], kind="watched", client_event_id="e1"
     )
     assert first["created"] and first["kind"] == "started" and first["title"] == "a"
     [ana] = users.list_users(catalog)
@@ -70,7 +70,9 @@ def test_a_named_user_is_created_on_first_use_and_a_retried_event_is_stored_once
     )
     assert not again["created"] and again["event_id"] == first["event_id"]
     with pytest.raises(users.EventError, match="different event") as err:
-        users.record_event(catalog, name="ana", video_id=v["b"], kind="liked", client_event_id="e1")
+        users.record_event(
+            catalog, create=True, name="ana", video_id=v["b"], kind="liked", client_event_id="e1"
+        )
     assert err.value.code == "conflict"
     assert [e["event_id"] for e in users.history(catalog, name="ana")] == [first["event_id"]]
 
@@ -93,7 +95,9 @@ def test_a_bad_event_is_refused_with_its_reason_and_changes_nothing(
     v = _library(catalog)
     video_id = v.get(video, "0000000000000000")
     with pytest.raises(users.EventError) as err:
-        users.record_event(catalog, name="ana", video_id=video_id, kind=kind, position=position)
+        users.record_event(
+            catalog, create=True, name="ana", video_id=video_id, kind=kind, position=position
+        )
     assert err.value.code == code
     assert _nothing_changed(catalog)  # not even the user it named
 
@@ -101,7 +105,9 @@ def test_a_bad_event_is_refused_with_its_reason_and_changes_nothing(
 def test_history_is_newest_first_and_pages_back(catalog):
     v = _library(catalog)
     ids = [
-        users.record_event(catalog, name="ana", video_id=v[n], kind="completed")["event_id"]
+        users.record_event(catalog, create=True, name="ana", video_id=v[n], kind="completed")[
+            "event_id"
+        ]
         for n in "abc"
     ]
     page = users.history(catalog, name="ana", limit=2)
@@ -118,28 +124,34 @@ def test_history_is_newest_first_and_pages_back(catalog):
 def test_recommendations_for_a_new_user_are_the_popular_videos_and_never_what_they_saw(catalog):
     v = _library(catalog)
     for n in range(3):
-        users.record_event(catalog, name=f"viewer{n}", video_id=v["c"], kind="completed")
+        users.record_event(
+            catalog, create=True, name=f"viewer{n}", video_id=v["c"], kind="completed"
+        )
     rec = recommendations.recommender_for(catalog)
+    users.local_user(catalog, "newcomer")
     cold = recommendations.recommend(catalog, name="newcomer", recommender=rec)
     assert cold[0]["video_id"] == v["c"] and cold[0]["reason"] == "popular in your library"
     assert {"video_id", "path", "title", "score", "reason"} <= set(cold[0])
     assert v["pending"] not in {r["video_id"] for r in cold}
-    users.record_event(catalog, name="newcomer", video_id=v["c"], kind="completed")
-    users.record_event(catalog, name="newcomer", video_id=v["a"], kind="skipped")
+    users.record_event(catalog, create=True, name="newcomer", video_id=v["c"], kind="completed")
+    users.record_event(catalog, create=True, name="newcomer", video_id=v["a"], kind="skipped")
     later = recommendations.recommend(catalog, name="newcomer", recommender=rec, limit=10)
     assert {r["video_id"] for r in later} == {v["b"], v["d"]}
 
 
 def test_continue_watching_resumes_where_the_user_stopped(catalog):
     v = _library(catalog)
-    users.record_event(catalog, name="ana", video_id=v["b"], kind="watched")
-    users.record_event(catalog, name="ana", video_id=v["b"], kind="progress", position=2.5)
-    users.record_event(catalog, name="ana", video_id=v["c"], kind="watched")
-    users.record_event(catalog, name="ana", video_id=v["c"], kind="completed")
+    users.record_event(catalog, create=True, name="ana", video_id=v["b"], kind="watched")
+    users.record_event(
+        catalog, create=True, name="ana", video_id=v["b"], kind="progress", position=2.5
+    )
+    users.record_event(catalog, create=True, name="ana", video_id=v["c"], kind="watched")
+    users.record_event(catalog, create=True, name="ana", video_id=v["c"], kind="completed")
     [row] = recommendations.continue_watching(catalog, name="ana")
     assert (row["video_id"], row["position"], row["duration"]) == (v["b"], 2.5, 6.0)
     assert row["progress"] == round(2.5 / 6, 4)
-    assert recommendations.continue_watching(catalog, name="bob") == []
+    with pytest.raises(users.UnknownUser, match="no user called 'bob'"):
+        recommendations.continue_watching(catalog, name="bob")  # a typo makes nobody
 
 
 def test_an_unknown_id_or_a_bad_limit_is_refused_before_anyone_is_created(catalog):

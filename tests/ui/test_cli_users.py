@@ -69,7 +69,8 @@ def test_a_bad_event_exits_2_with_one_line_and_changes_nothing(
     cli, settings, capsys, video, kind, position, says
 ):
     v = _library(settings)
-    args = ["event", "--user", "ana", "--video", v.get(video, "0000000000000000"), "--kind", kind]
+    video_id = v.get(video, "0000000000000000")
+    args = ["event", "--user", "ana", "--create", "--video", video_id, "--kind", kind]
     if position is not None:
         args += ["--position", position]
     code, out = cli(*args)
@@ -81,7 +82,7 @@ def test_a_bad_event_exits_2_with_one_line_and_changes_nothing(
 
 def test_an_event_sent_again_with_its_client_id_is_stored_once(cli, settings):
     v = _library(settings)
-    args = ("event", "--user", "ana", "--video", v["a"], "--kind", "watched", "--json")
+    args = ("event", "--user", "ana", "--create", "--video", v["a"], "--kind", "watched", "--json")
     code, [first] = cli(*args, "--client-event-id", "tv-1")
     assert code == 0 and first["created"] and first["kind"] == "started"
     code, [again] = cli(*args, "--client-event-id", "tv-1")
@@ -98,7 +99,11 @@ def test_an_event_sent_again_with_its_client_id_is_stored_once(cli, settings):
 def test_recommend_answers_the_contracts_json_and_a_new_user_gets_popular_videos(cli, settings):
     v = _library(settings)
     for n in range(3):
-        assert cli("event", "--user", f"fan{n}", "--video", v["c"], "--kind", "completed")[0] == 0
+        made = cli(
+            "event", "--user", f"fan{n}", "--create", "--video", v["c"], "--kind", "completed"
+        )
+        assert made[0] == 0
+    assert cli("user", "add", "newcomer")[0] == 0
     code, [body] = cli("recommend", "--user", "newcomer", "--limit", "3", "--json")
     assert code == 0 and set(body) >= {"results"} and len(body["results"]) == 3
     for r in body["results"]:
@@ -114,7 +119,7 @@ def test_recommend_answers_the_contracts_json_and_a_new_user_gets_popular_videos
 def test_seen_videos_are_never_recommended(cli, settings):
     v = _library(settings)
     for name, kind in [("a", "completed"), ("b", "disliked"), ("c", "watched")]:
-        cli("event", "--user", "ana", "--video", v[name], "--kind", kind)
+        cli("event", "--user", "ana", "--create", "--video", v[name], "--kind", kind)
     code, [body] = cli("recommend", "--user", "ana", "--json")
     assert code == 0 and [r["video_id"] for r in body["results"]] == [v["d"]]
     cli("event", "--user", "ana", "--video", v["d"], "--kind", "skipped")
@@ -125,7 +130,7 @@ def test_seen_videos_are_never_recommended(cli, settings):
 
 def test_continue_lists_a_started_video_with_its_position(cli, settings):
     v = _library(settings)
-    cli("event", "--user", "ana", "--video", v["b"], "--kind", "watched")
+    cli("event", "--user", "ana", "--create", "--video", v["b"], "--kind", "watched")
     cli("event", "--user", "ana", "--video", v["b"], "--kind", "progress", "--position", "4")
     cli("event", "--user", "ana", "--video", v["a"], "--kind", "completed")
     code, [body] = cli("continue", "--user", "ana", "--json")
@@ -134,6 +139,7 @@ def test_continue_lists_a_started_video_with_its_position(cli, settings):
     assert (row["video_id"], row["position"], row["duration"]) == (v["b"], 4.0, 6.0)
     code, out = cli("continue", "--user", "ana")
     assert code == 0 and out == [f"    0:04 / 0:06     b.mp4  ({v['b']})  /videos/b.mp4"]
+    assert cli("user", "add", "bob")[0] == 0
     assert cli("continue", "--user", "bob") == (
         0,
         ["nothing to continue: no video started and left unfinished"],
@@ -146,3 +152,22 @@ def test_a_bad_limit_exits_2_and_creates_nobody(cli, capsys, limit):
         code, _ = cli(command, "--user", "ana", "--limit", limit)
         assert code == 2 and "limit" in _one_line(capsys.readouterr().err)
     assert cli("user", "list", "--json") == (0, [{"users": []}])
+
+
+def test_a_name_nobody_has_is_an_error_unless_the_event_says_create(cli, settings, capsys):
+    """A typo in --user must not quietly make a new profile (one the web UI would then list)."""
+    v = _library(settings)
+    for command in (
+        ("event", "--user", "ghost", "--video", v["a"], "--kind", "liked"),
+        ("history", "--user", "ghost"),
+        ("recommend", "--user", "ghost"),
+        ("continue", "--user", "ghost"),
+    ):
+        code, out = cli(*command)
+        line = _one_line(capsys.readouterr().err)
+        assert code == 2 and out == [], command
+        assert "no user called 'ghost'" in line and "--create" in line, line
+    assert cli("user", "list", "--json") == (0, [{"users": []}])
+    made = cli("event", "--user", "ghost", "--create", "--video", v["a"], "--kind", "liked")
+    assert made[0] == 0
+    assert [u["name"] for u in cli("user", "list", "--json")[1][0]["users"]] == ["ghost"]

@@ -1,8 +1,9 @@
 """``vidsearch user``, ``event``, ``history``, ``recommend`` and ``continue``: users, their watch
 history and what to watch next.
 
-The command line acts as the machine's owner: ``--user NAME`` names a user, created on first
-use. A bad argument is one line on stderr and exit code 2, and changes nothing."""
+The command line acts as the machine's owner: ``--user NAME`` names a user, who must exist
+(``user add``), or whom ``event --create`` makes. A bad argument is one line on stderr and exit
+code 2, and changes nothing."""
 
 from __future__ import annotations
 
@@ -45,7 +46,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     a.set_defaults(func=cmd_user_password)
 
     s = sub.add_parser("event", help="record a watch event")
-    s.add_argument("--user", required=True, help="user name (created on first use)")
+    s.add_argument("--user", required=True, help="user name (an error if nobody has it)")
+    s.add_argument(
+        "--create", action="store_true", help="make the user first if nobody has that name yet"
+    )
     s.add_argument("--video", required=True, help="video id")
     s.add_argument("--kind", required=True, help=KINDS)
     s.add_argument("--position", default=None, help="seconds into the video")
@@ -69,7 +73,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 
 def _user_and_limit(s: argparse.ArgumentParser, *, default_limit: int) -> None:
-    s.add_argument("--user", required=True, help="user name (created on first use)")
+    s.add_argument("--user", required=True, help="user name")
     s.add_argument("--limit", default=str(default_limit))
     s.add_argument("--json", action="store_true")
 
@@ -176,7 +180,7 @@ def cmd_user_password(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_event(args: argparse.Namespace, settings: Settings) -> int:
-    from services.users import EventError, UserError, record_event
+    from services.users import EventError, UnknownUser, UserError, record_event
 
     try:
         event = record_event(
@@ -186,9 +190,10 @@ def cmd_event(args: argparse.Namespace, settings: Settings) -> int:
             kind=args.kind,
             position=_number(args.position, "position"),
             client_event_id=args.client_event_id,
+            create=args.create,
         )
-    except (EventError, UserError, ValueError) as exc:
-        return fail("event", str(exc))
+    except (EventError, UserError, UnknownUser, ValueError) as exc:
+        return fail("event", str(exc).strip("'\""))
     if args.json:
         print_json(event)
     else:
@@ -199,12 +204,12 @@ def cmd_event(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
-    from services.users import UserError, history
+    from services.users import UnknownUser, UserError, history
 
     try:
         events = history(settings, name=args.user, limit=_number(args.limit, "limit", int))
-    except (UserError, ValueError) as exc:
-        return fail("history", str(exc))
+    except (UserError, UnknownUser, ValueError) as exc:
+        return fail("history", str(exc).strip("'\""))
     if args.json:
         print_json({"events": events})
     elif not events:
@@ -218,12 +223,12 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_recommend(args: argparse.Namespace, settings: Settings) -> int:
     from services.recommendations import recommend
-    from services.users import UserError
+    from services.users import UnknownUser, UserError
 
     try:
         results = recommend(settings, name=args.user, limit=_number(args.limit, "limit", int))
-    except (UserError, ValueError) as exc:
-        return fail("recommend", str(exc))
+    except (UserError, UnknownUser, ValueError) as exc:
+        return fail("recommend", str(exc).strip("'\""))
     if args.json:
         print_json({"results": results})
     elif not results:
@@ -239,12 +244,12 @@ def cmd_recommend(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_continue(args: argparse.Namespace, settings: Settings) -> int:
     from services.recommendations import continue_watching
-    from services.users import UserError
+    from services.users import UnknownUser, UserError
 
     try:
         rows = continue_watching(settings, name=args.user, limit=_number(args.limit, "limit", int))
-    except (UserError, ValueError) as exc:
-        return fail("continue", str(exc))
+    except (UserError, UnknownUser, ValueError) as exc:
+        return fail("continue", str(exc).strip("'\""))
     if args.json:
         print_json({"results": rows})
     elif not rows:
