@@ -8,10 +8,13 @@ database calls never block the event loop. Models load once, in the lifespan.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
@@ -36,6 +39,44 @@ MULTIPART_SLACK = 64 * 1024  # form boundaries and headers around an uploaded pi
 UPLOAD_PATH = "/ingest/upload"
 
 
+DESCRIPTION = """Search your videos by text or picture, jump to the moment, read summaries;
+record what you watch and get recommendations.
+
+**Who may call what.** Send an API token as `Authorization: Bearer <token>`
+(`vidsearch user add NAME [--admin]` prints one).
+
+| caller | may |
+|---|---|
+| no token | `GET /health` only, unless the server runs in local single-user mode (below) |
+| a user's token | search, browse and watch the library; their own events, history, recommendations |
+| an admin's token | all that, and ingest, upload, delete, re-index, train, jobs, users |
+
+**Local single-user mode** (`VIDSEARCH_AUTH=auto`, the default, with the server bound to
+127.0.0.1, ::1 or localhost): a request *without any token* acts as the machine's owner, who may
+do what an admin may, as the command line does. A request *with* a token is that token's user,
+with that user's role: a user's token gets 403 on the admin endpoints even here. A request that
+came through a proxy (any proxy header) needs a token; a request from another website (its
+`Origin` or `Referer`) may not change anything; only the loopback names are answered as `Host`.
+The per-user endpoints (`/users/{id}/...`, `POST /events`) always need that user's token.
+"""
+MAX_ECHO = 100  # characters of a refused input that a 422 quotes back
+
+
+def _short_errors(errors: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Validation errors with each refused input cut to MAX_ECHO characters: a 5,000-character
+    query is not sent back whole."""
+    out = []
+    for err in errors:
+        err = dict(err)
+        value = err.get("input")
+        if isinstance(value, str) and len(value) > MAX_ECHO:
+            err["input"] = value[:MAX_ECHO] + f"… ({len(value)} characters)"
+        elif isinstance(value, (bytes, list, dict)) and len(repr(value)) > MAX_ECHO:
+            err["input"] = repr(value)[:MAX_ECHO] + "…"
+        out.append(err)
+    return out
+
+
 def create_app(settings: Settings | None = None, *, host: str | None = "127.0.0.1") -> FastAPI:
     """The app for these settings. ``host``: the address the server is bound to, which decides
     whether ``VIDSEARCH_AUTH=auto`` means local single-user mode (loopback) or tokens."""
@@ -55,9 +96,7 @@ def create_app(settings: Settings | None = None, *, host: str | None = "127.0.0.
     app = FastAPI(
         title="vidsearch",
         version="0.1.0",
-        description="Search your videos by text or picture, jump to the moment, read summaries; "
-        "record what you watch and get recommendations. Every endpoint but /health takes an "
-        "API token (Authorization: Bearer), unless the server runs in local single-user mode.",
+        description=DESCRIPTION,
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
@@ -89,6 +128,12 @@ def create_app(settings: Settings | None = None, *, host: str | None = "127.0.0.
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Range"],
             expose_headers=["Content-Range", "Accept-Ranges", "Retry-After"],
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            status_code=422, content={"detail": jsonable_encoder(_short_errors(exc.errors()))}
         )
 
     @app.exception_handler(QueryError)

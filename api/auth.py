@@ -158,9 +158,11 @@ def caller(
 Caller = Annotated[dict[str, Any] | None, Depends(caller)]
 
 
-def anyone(who: Caller) -> dict[str, Any] | None:
-    """Open endpoints (``/health``): only the rate limit applies."""
-    return who
+def anyone(request: Request) -> None:
+    """Open endpoints (``/health``): no token is read, so a bad one is no error here (a load
+    balancer or a client with an old token still learns whether the service is up); only the
+    address's rate limit applies."""
+    get_access(request).limiter.charge(_client(request))
 
 
 def viewer(who: Caller, credentials: Credentials) -> dict[str, Any]:
@@ -170,12 +172,19 @@ def viewer(who: Caller, credentials: Credentials) -> dict[str, Any]:
     return who
 
 
-def admin(who: Caller, credentials: Credentials) -> dict[str, Any]:
-    """An admin (ingest, delete, re-index, train, jobs, users): 401 for nobody, 403 for a user."""
+def admin(request: Request, who: Caller, credentials: Credentials) -> dict[str, Any]:
+    """An admin (ingest, delete, re-index, train, jobs, users): 401 for nobody, 403 for a user,
+    saying why (and, on a local-mode server, that no token at all would be the owner)."""
     if who is None:
         raise _unauthorized(credentials)
     if who["role"] != UserRole.ADMIN:
-        raise HTTPException(403, f"user {who['name']!r} is not an admin")
+        why = f"this needs an admin's token; user {who['name']!r} is not an admin"
+        if get_access(request).local:
+            why += (
+                " (on this loopback server a request without any token acts as the machine's "
+                "owner, who may do this)"
+            )
+        raise HTTPException(403, why)
     return who
 
 
