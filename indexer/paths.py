@@ -51,7 +51,11 @@ def check_inside_roots(path: Path, roots: Sequence[Path]) -> None:
     """BadInput naming the path when it lies outside the allowed roots."""
     if outside_roots(path, roots):
         listed = ", ".join(map(str, resolved_roots(roots)))
-        raise BadInput(path, f"outside the allowed roots ({listed})")
+        raise BadInput(
+            path,
+            f"outside the allowed roots ({listed}); VIDSEARCH_ALLOWED_ROOTS sets the folders "
+            "this server may read",
+        )
 
 
 def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:

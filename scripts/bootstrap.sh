@@ -16,11 +16,22 @@ command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
 [ -d /usr/share/doc/opencv-doc/examples/data ] || need_apt+=(opencv-doc)
 # Debian's Chromium for the web UI's browser test (Playwright drives it; it never downloads one).
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+# What the installers say goes to a log, shown only when they fail: a new user should read what
+# vidsearch does, not setuptools' banners or debconf's notes.
+mkdir -p "$VENV"
+LOG="$VENV/bootstrap.log"
+quietly() {
+  if ! "$@" >>"$LOG" 2>&1; then
+    echo "bootstrap: failed: $* (the last lines of $LOG follow)" >&2
+    tail -n 30 "$LOG" >&2
+    exit 1
+  fi
+}
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "bootstrap: installing Debian packages: ${need_apt[*]}"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+    quietly apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive quietly apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
   else
     echo "bootstrap: warning: missing ${need_apt[*]} (the test footage and the browser test need them)" >&2
   fi
@@ -28,14 +39,14 @@ fi
 
 if [ ! -x "$VENV/bin/python" ]; then
   echo "bootstrap: creating $VENV"
-  "$PY" -m venv "$VENV"
+  quietly "$PY" -m venv "$VENV"
 fi
 if [ ! -f "$stamp" ]; then
-  echo "bootstrap: installing vidsearch and its dependencies into $VENV (first run takes a few minutes)"
-  "$VENV/bin/python" -m pip install -q --upgrade pip
+  echo "bootstrap: installing vidsearch and its dependencies into $VENV (first run takes a few minutes; log: $LOG)"
+  quietly "$VENV/bin/python" -m pip install -q --upgrade pip
   # torch first and pinned, so that nothing pulls a multi-GB CUDA build.
-  "$VENV/bin/python" -m pip install -q "torch==2.13.0"
-  "$VENV/bin/python" -m pip install -q -e ".[dev,media]"
+  quietly "$VENV/bin/python" -m pip install -q "torch==2.13.0"
+  quietly "$VENV/bin/python" -m pip install -q -e ".[dev,media]"
   rm -f "$VENV"/.installed-*
   touch "$stamp"
 fi

@@ -17,6 +17,7 @@ from core.models import Segment
 from core.settings import Settings
 from core.vectors import Hit, SearchFilter, VectorStore
 from model_lifecycle.calibration import EXAMPLE, calibration_for, threshold_for
+from search import describe
 from search.fusion import (
     Calibration,
     calibrations,
@@ -277,6 +278,15 @@ def concept_hits(concepts: Sequence[Concept], candidates: Iterable[Sequence[Hit]
     return rescore(candidates, belief)
 
 
+def moment_caption(payload: Mapping[str, Any]) -> str:
+    """A moment's words as people see them: what is said, then ``[seen: ...]`` with the hedged
+    tags and the looks (search/describe.py); the classifier's raw top classes stay in the
+    caption search reads, never on a result."""
+    said = str(payload.get("said") or "").strip()
+    seen = describe.seen_text(payload.get("tags"), payload.get("looks"))
+    return "\n".join(part for part in (said, f"[seen: {seen}]" if seen else "") if part)
+
+
 def group_moments(
     fused: Mapping[str, float], payloads: Mapping[str, Mapping[str, Any]], per_video: int
 ) -> list[VideoResult]:
@@ -292,7 +302,7 @@ def group_moments(
                 start=float(payloads[pid]["start"]),
                 end=float(payloads[pid]["end"]),
                 score=score,
-                text=str(payloads[pid].get("text", "")),
+                text=moment_caption(payloads[pid]),
                 segment=int(payloads[pid]["index"]),
             )
             for pid, score in items[:per_video]

@@ -18,14 +18,16 @@ import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from core.looks import looks_from_text
 from core.models import Segment, Summary, Video, VideoStatus
 from core.settings import Settings
+from search import describe
 
 log = logging.getLogger(__name__)
 
 EXTRACTIVE = "extractive"
 # The extractive method's name in the cache: bump the version when the method changes.
-EXTRACTIVE_MODEL = "mmr-minilm-v2"
+EXTRACTIVE_MODEL = "mmr-minilm-v3"  # v3: spans per sentence, silent stretches described
 ABSTRACTIVE = "bart"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _SEEN = re.compile(r"\n?\[seen: [^\]]*\]")
@@ -35,6 +37,8 @@ _SEEN = re.compile(r"\n?\[seen: [^\]]*\]")
 class TimedSentence:
     start: float
     text: str
+    end: float | None = None  # the stretch it covers; None: a point in time
+    spoken: bool = True  # said in the video, as opposed to what is seen in a silent stretch
 
 
 @dataclass(frozen=True)
@@ -60,30 +64,48 @@ def clock(seconds: float) -> str:
     )
 
 
+def span(start: float, end: float | None) -> str:
+    """ "0:07" for a moment, "0:00–0:24" for a stretch."""
+    if end is None or clock(end) == clock(start):
+        return clock(start)
+    return f"{clock(start)}–{clock(end)}"
+
+
+def _spoken(seg: Segment) -> list[TimedSentence]:
+    """The segment's sentences, each given the share of the segment's time its characters take:
+    the catalog keeps a segment's words, not their times, and speech runs at an even pace to
+    within a few seconds, which is what a summary line needs."""
+    parts = [p.strip() for p in _SENTENCE_END.split(seg.transcript.strip()) if p.strip()]
+    total = sum(len(p) for p in parts) or 1
+    length = max(0.0, seg.end - seg.start)
+    out, done = [], 0
+    for part in parts:
+        start = seg.start + length * done / total
+        done += len(part)
+        out.append(TimedSentence(start, part, seg.start + length * done / total))
+    return out
+
+
 def timeline(segments: Sequence[Segment]) -> list[TimedSentence]:
-    """What the video says, sentence by sentence, and what it shows where nothing is said."""
+    """What the video says, sentence by sentence with the stretch each covers, and what it shows
+    where nothing is said: consecutive silent segments that look alike are one stretch."""
     out: list[TimedSentence] = []
     for seg in segments:
-        spoken = seg.transcript.strip()
-        if spoken:
-            out += [
-                TimedSentence(seg.start, s.strip())
-                for s in _SENTENCE_END.split(spoken)
-                if s.strip()
-            ]
-        elif seg.tags:
-            out.append(TimedSentence(seg.start, f"Shows {seg.tags}."))
-    # Consecutive identical visual descriptions say nothing new.
-    deduped: list[TimedSentence] = []
-    for item in out:
-        if not deduped or deduped[-1].text != item.text:
-            deduped.append(item)
-    return deduped
+        if seg.transcript.strip():
+            out += _spoken(seg)
+            continue
+        said = describe.sentence(seg.tags, looks_from_text(seg.looks))
+        last = out[-1] if out else None
+        if last is not None and not last.spoken and last.text == said:
+            out[-1] = TimedSentence(last.start, said, seg.end, spoken=False)
+        else:
+            out.append(TimedSentence(seg.start, said, seg.end, spoken=False))
+    return out
 
 
 def content_hash(sentences: Sequence[TimedSentence]) -> str:
     return hashlib.sha256(
-        "\n".join(f"{s.start:.2f} {s.text}" for s in sentences).encode()
+        "\n".join(f"{s.start:.2f}-{s.end or 0:.2f} {s.text}" for s in sentences).encode()
     ).hexdigest()
 
 
@@ -120,7 +142,7 @@ def extractive_summary(
     picked = sorted(mmr(relevance, vectors @ vectors.T, k))  # sentences are in time order already
     lines: list[str] = []
     for i in picked:
-        line = f"{clock(sentences[i].start)} – {sentences[i].text}"
+        line = f"{span(sentences[i].start, sentences[i].end)} – {sentences[i].text}"
         if lines and sum(len(x) + 1 for x in lines) + len(line) > max_chars:
             break
         lines.append(line)
@@ -259,7 +281,9 @@ class Summaries:
     def _generate(
         self, sentences: Sequence[TimedSentence], focus: str | None = None
     ) -> tuple[str, str]:
-        if self.bart.available() and sentences:
+        # BART summarizes what is said; a video that says nothing is summarized from what it
+        # shows, stretch by stretch, as those stretches describe themselves.
+        if self.bart.available() and any(s.spoken for s in sentences):
             return self.bart.summarize(sentences, focus), ABSTRACTIVE
         return extractive_summary(
             sentences, self.embed_text, k=self.sentences, focus=focus

@@ -24,6 +24,7 @@ from core.catalog import (
 )
 from core.db import session_scope
 from core.job_claims import job_is_alive
+from core.looks import looks_from_text
 from core.models import Job, JobStatus, Segment, Video, VideoStatus
 from core.settings import Settings
 from core.vectors import (
@@ -35,6 +36,7 @@ from core.vectors import (
     sync_from_catalog,
     sync_video,
 )
+from search import describe
 
 
 class FileGone(LookupError):
@@ -74,7 +76,14 @@ def video_detail(settings: Settings, video_id: str) -> dict[str, Any]:
             raise LookupError(f"no video {video_id}")
         segments = list(
             session.execute(
-                select(Segment.index, Segment.start, Segment.end, Segment.transcript, Segment.tags)
+                select(
+                    Segment.index,
+                    Segment.start,
+                    Segment.end,
+                    Segment.transcript,
+                    Segment.tags,
+                    Segment.looks,
+                )
                 .where(Segment.video_id == video_id)
                 .order_by(Segment.index)
             ).all()
@@ -86,9 +95,19 @@ def video_detail(settings: Settings, video_id: str) -> dict[str, Any]:
             "fps": v.fps,
             "video_codec": v.video_codec,
             "audio_codec": v.audio_codec,
+            # "seen": what people are told a segment shows (search/describe.py): hedged tags
+            # and looks, never the classifier's raw top classes.
             "segment_list": [
-                {"index": i, "start": s, "end": e, "transcript": t, "tags": g}
-                for i, s, e, t, g in segments
+                {
+                    "index": i,
+                    "start": s,
+                    "end": e,
+                    "transcript": t,
+                    "tags": g,
+                    "seen": describe.seen_text(g, looks_from_text(lk)),
+                    "looks": describe.look_words(looks_from_text(lk)),
+                }
+                for i, s, e, t, g, lk in segments
             ],
         }
 

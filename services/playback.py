@@ -83,3 +83,22 @@ def playable_file(
             finally:
                 partial.unlink(missing_ok=True)
     return Playable(copy, "video/mp4", converted=True)
+
+
+def player_length(settings: Settings, video_id: str) -> float | None:
+    """The length a browser's player shows for this video (the file it plays, offset included),
+    or the catalog's duration when the file cannot be read."""
+    from indexer.media import player_length as file_length
+
+    try:
+        source = video_file(settings, video_id)
+    except LookupError:
+        return None
+    copy = browser_copy_path(settings, video_id)
+    played = copy if copy.is_file() and copy.stat().st_mtime >= source.stat().st_mtime else source
+    length = file_length(played)
+    if length is not None:
+        return length
+    with session_scope(settings) as session:
+        video = session.get(Video, video_id)
+        return video.duration if video is not None else None

@@ -36,7 +36,11 @@ def segment_point(video: Video, segment: Segment) -> SegmentPoint:
             "revision": video.revision,
             "start": segment.start,
             "end": segment.end,
-            "text": segment.caption,
+            "text": segment.caption,  # what the text and lexical signals read
+            # What people are shown of the moment (search/describe.py): what is said, and the
+            # hedged tags, never the caption's raw top classes.
+            "said": segment.transcript,
+            "tags": segment.tags,
             # Class index (as text: payload keys are strings) -> probability, for the concept signal.
             "beliefs": {str(c): p for c, p in beliefs_from_text(segment.class_beliefs).items()},
             "looks": looks_from_text(segment.looks),

@@ -34,16 +34,41 @@ def test_clock_formats_minutes_and_hours():
 
 
 def test_timeline_splits_speech_into_sentences_and_describes_silent_segments():
+    dark = '{"dark": 0.9, "grey": 0.2, "colourful": 0.1, "blue": 0.05}'
     segs = [
         Segment(index=0, start=0.0, end=3.0, transcript="Hello there. How are you?", tags=""),
-        Segment(index=1, start=3.0, end=6.0, transcript="", tags="tabby cat"),
-        Segment(index=2, start=6.0, end=9.0, transcript="", tags="tabby cat"),
+        Segment(index=1, start=3.0, end=6.0, transcript="", tags="tabby cat", looks=dark),
+        Segment(index=2, start=6.0, end=9.0, transcript="", tags="tabby cat", looks=dark),
+        Segment(index=3, start=9.0, end=12.0, transcript="", tags="", looks=dark),
+        Segment(index=4, start=12.0, end=15.0, transcript="", tags="", looks=None),
     ]
-    assert timeline(segs) == [
-        TimedSentence(0.0, "Hello there."),
-        TimedSentence(0.0, "How are you?"),
-        TimedSentence(3.0, "Shows tabby cat."),
+    got = timeline(segs)
+    # Each spoken sentence covers its share of the segment, so no two start at one time.
+    assert [(s.text, round(s.start, 2), round(s.end or 0, 2)) for s in got[:2]] == [
+        ("Hello there.", 0.0, 1.5),
+        ("How are you?", 1.5, 3.0),
     ]
+    # Silent stretches say what is seen (hedged tags, looks), one line while it stays the same.
+    assert [(s.text, s.start, s.end, s.spoken) for s in got[2:]] == [
+        ("Shows tabby cat; dark.", 3.0, 9.0, False),
+        ("A dark scene.", 9.0, 12.0, False),
+        ("Nothing the picture model can name.", 12.0, 15.0, False),
+    ]
+
+
+def test_every_summary_line_names_the_stretch_it_covers():
+    from search.summary import span
+
+    assert span(0, 24.2) == "0:00–0:24" and span(7, 7.4) == "0:07" and span(3, None) == "0:03"
+    sentences = [TimedSentence(i * 10.0, f"line {i}", i * 10.0 + 9.0) for i in range(3)]
+    text = extractive_summary(sentences, _fake_embed, k=3)
+    assert text.splitlines() == ["0:00–0:09 – line 0", "0:10–0:19 – line 1", "0:20–0:29 – line 2"]
+
+
+def _fake_embed(texts: list[str]) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(len(texts), 8))
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
 def test_mmr_prefers_relevant_items_that_do_not_repeat_each_other():

@@ -90,6 +90,8 @@ def clock(seconds: float | None) -> str:
 
 
 def duration_label(seconds: float | None) -> str:
+    """A video's length in whole seconds, cut as players cut it (8.88 s reads 0:08 there); give
+    it the card's ``length`` (services.library.timeline_end), which is what the player counts."""
     return clock(seconds) if seconds else "–"
 
 

@@ -6,18 +6,20 @@ never rebuilds them; a search on a page costs a search, not a model load."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from core.settings import Settings, SettingsError, get_settings
-from recommender.service import Recommender
-from search.service import SearchService
-from search.summary import Summaries
-from services.ingest import BackgroundIngest
-from services.recommendations import recommender_for
-from services.search import build_search_service, warm_up
-from services.summaries import summaries
 from ui.web.components import md
+
+if TYPE_CHECKING:
+    # Loaded by _build, when a page first needs them: a page that only reads the catalog (the
+    # search box, its tags, the sign-in form) draws without waiting for torch to import.
+    from recommender.service import Recommender
+    from search.service import SearchService
+    from search.summary import Summaries
+    from services.ingest import BackgroundIngest
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,11 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner="Loading the models and the index (once per server)…")
 def _build(key: str, _cfg: Settings) -> AppServices:
+    from services.ingest import BackgroundIngest
+    from services.recommendations import recommender_for
+    from services.search import build_search_service, warm_up
+    from services.summaries import summaries
+
     cfg = _cfg  # the underscore keeps Streamlit from hashing it: ``key`` is its JSON
     search = build_search_service(cfg)
     warm_up(search)

@@ -25,6 +25,19 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 ARTIFACTS = Path(os.environ.get("VIDSEARCH_TEST_ARTIFACTS", ROOT / "test-artifacts"))
 
 
+def watch_for_problems(page, problems: list[str] | None = None) -> list[str]:  # type: ignore[no-untyped-def]
+    """What a page does wrong, as it happens: console errors, page errors, and its requests
+    that answer 4xx or 5xx."""
+    found = problems if problems is not None else []
+    page.on("console", lambda m: found.append(f"console: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: found.append(f"page error: {e}"))
+    page.on(
+        "response",
+        lambda r: found.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None,
+    )
+    return found
+
+
 @pytest.fixture
 def served_ui(footage_home: Path, tmp_path: Path) -> Iterator[str]:
     """`vidsearch ui` in its own process, as a person starts it; its URL once it is healthy."""
@@ -62,6 +75,7 @@ def test_search_open_a_result_and_the_player_starts_at_the_moment(
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         try:
             page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            problems = watch_for_problems(page)
             page.goto(served_ui, wait_until="domcontentloaded")
             # Watch as a profile: a form post that sets the session cookie, so a reload and a
             # new tab keep it.
@@ -112,6 +126,8 @@ def test_search_open_a_result_and_the_player_starts_at_the_moment(
                 time.sleep(0.2)
             # A video opened in a new tab is watched by the same profile: it records too.
             tab = page.context.new_page()
+            watch_for_problems(tab, problems)
+            # Opened at its own address: the page asks the server's root, not /video/_stcore/...
             tab.goto(f"{served_ui}/video?v={bikes}&t=0", wait_until="domcontentloaded")
             tab.get_by_text("Watching as Browser", exact=True).wait_for(timeout=60_000)
             tab.get_by_role("button", name="Like", exact=True).click()
@@ -121,6 +137,7 @@ def test_search_open_a_result_and_the_player_starts_at_the_moment(
                 time.sleep(0.2)
         finally:
             browser.close()
+    assert not problems, problems  # no console error, no request of the page's that failed
     liked, progress, start = events
     assert (liked["kind"], liked["video_id"]) == ("liked", bikes)
     assert (start["kind"], start["video_id"]) == ("started", bikes)
@@ -165,6 +182,7 @@ def test_with_sign_in_required_only_signed_in_people_see_the_library(signed_in_u
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         try:
             page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            problems = watch_for_problems(page)
             page.goto(f"{signed_in_ui}/library", wait_until="domcontentloaded")
             page.get_by_role("heading", name="Sign in").wait_for(timeout=60_000)
             body = page.locator("body").inner_text()
@@ -198,3 +216,4 @@ def test_with_sign_in_required_only_signed_in_people_see_the_library(signed_in_u
             assert not [c for c in page.context.cookies() if c["name"] == "vidsearch_session"]
         finally:
             browser.close()
+    assert not problems, problems

@@ -271,6 +271,8 @@ def test_the_library_lists_every_video_with_status_duration_and_summary(web_sett
     titles = [link.proto.label for link in at.get("page_link")]
     assert {"**bikes**", "**cityCC0**", "**espresso narrated**"} <= set(titles)
     assert any("Good morning" in m.value for m in at.markdown), "summaries"
+    # Every video was summarized when it was indexed, the silent ones too: none says otherwise.
+    assert not any("No summary yet" in c.value for c in at.caption)
     assert keys(at, "reindex-") and keys(at, "remove-")
 
 
@@ -365,3 +367,68 @@ def test_every_page_file_is_in_the_navigation():
     pages = {p.name for p in (Path(APP).parent / "views").glob("*.py")}
     source = Path(APP).read_text()
     assert all(f"ui.{name.removesuffix('.py').upper()}" in source for name in pages)
+
+
+# --- what a new user trips on ----------------------------------------------------------------
+def test_a_silent_video_page_says_what_it_shows_once_and_never_no_speech_per_line(
+    web_settings, video_id_of
+):
+    city = video_id_of("cityCC0.mpg")
+    at = open_app(page="views/video.py", v=city)
+    shown = [m.value for m in at.markdown]
+    assert not any("(no speech)" in m for m in shown)
+    assert [c.value for c in at.caption].count(
+        "No speech in this video: what each stretch shows."
+    ) == 1
+    assert "**Seen in this video**" in shown, "a city at night is at least dark"
+    assert any("badge[" in m and "dark" in m for m in shown)
+    summary = next(m for m in shown if "–" in m and ":" in m)  # the summary's timed lines
+    assert summary.strip() and "0:00" in summary
+    assert "0:08" in " ".join(c.value for c in at.caption), "its length as the player rounds it"
+
+
+def test_result_moments_show_only_tags_as_sure_as_the_model(web_settings, video_id_of):
+    from core.db import session_scope
+    from core.models import Segment
+
+    city = video_id_of("cityCC0.mpg")
+    with session_scope(web_settings) as s:
+        rows = s.query(Segment).filter(Segment.video_id == city).all()
+        raw = {
+            t.strip() for r in rows for t in r.caption.split("[seen:")[-1].strip(" ]").split(",")
+        }
+        hedged = {t.strip() for r in rows for t in r.tags.split(",") if t.strip()}
+    unsure = raw - hedged - {""}
+    assert unsure, "the classifier's top classes for a city at night include wrong ones"
+    at = search(open_app(), "a city at night")
+    card = " ".join(m.value for m in at.markdown)
+    assert "cityCC0" in " ".join(link.proto.label for link in at.get("page_link"))
+    assert not [t for t in unsure if t in card], unsure
+
+
+def test_add_videos_says_which_folders_it_reads_and_why_a_folder_is_refused(web_settings, tmp_path):
+    at = open_app(page="views/ingest.py")
+    told = " ".join(c.value for c in at.tabs[1].caption)
+    assert str(web_settings.videos_dir) in told and "VIDSEARCH_ALLOWED_ROOTS" in told
+    assert "Any folder this server can read" not in told
+    at.tabs[1].text_input[0].input(str(tmp_path / "no-such-folder"))
+    at.button(key="FormSubmitter:folder-Index this folder").click().run()
+    assert "does not exist" in at.error[0].value
+    at.tabs[1].text_input[0].input(str(tmp_path))  # exists, outside the roots
+    at.button(key="FormSubmitter:folder-Index this folder").click().run()
+    refused = at.error[0].value.replace("\\", "")  # markdown escapes
+    assert "outside the allowed roots" in refused and "VIDSEARCH_ALLOWED_ROOTS" in refused
+
+
+def test_a_length_is_where_the_players_timeline_ends(web_settings, video_id_of):
+    from services.library import video_detail
+    from services.playback import player_length
+    from ui.web import components as ui
+
+    # cityCC0.mpg lasts 7.6 s from a start offset of 0.54 s: the player shows 0:08.
+    city = video_id_of("cityCC0.mpg")
+    assert video_detail(web_settings, city)["duration"] == pytest.approx(7.6, abs=0.05)
+    assert player_length(web_settings, city) == pytest.approx(8.14, abs=0.05)
+    espresso = video_id_of("espresso_narrated.mp4")
+    assert player_length(web_settings, espresso) == pytest.approx(8.9, abs=0.05)
+    assert ui.duration_label(8.9) == "0:08"  # cut, as the player cuts it

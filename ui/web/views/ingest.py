@@ -58,15 +58,24 @@ def uploads(app: AppServices) -> None:
 
 
 def folder(app: AppServices) -> None:
-    roots = app.settings.allowed_roots
-    if roots:
-        st.caption("Allowed folders: " + ", ".join(ui.md(r) for r in roots))
-    else:
-        st.caption("Any folder this server can read (VIDSEARCH_ALLOWED_ROOTS is not set).")
+    roots = app.settings.http_roots
+    st.caption(
+        "This server reads videos only from these folders (and what is uploaded here): "
+        + ", ".join(f"`{ui.md(r)}`" for r in roots)
+    )
+    st.caption(
+        "To let it read another folder, start it with VIDSEARCH_ALLOWED_ROOTS naming the folders, "
+        "separated by colons (e.g. `VIDSEARCH_ALLOWED_ROOTS=/srv/videos:/mnt/nas/films`)."
+    )
     with st.form("folder", border=False):
         path = st.text_input("A folder or file on the server", placeholder="/srv/videos/holidays")
         if st.form_submit_button("Index this folder", icon=":material/folder_open:") and path:
-            _queue(app, [Path(path.strip())], confine=True)
+            target = Path(path.strip()).expanduser()
+            if not target.exists():
+                # The one who asks is an admin of this server: saying so tells them nothing new.
+                st.error(f"{ui.md(target)} does not exist on this server.", icon=":material/error:")
+            else:
+                _queue(app, [target], confine=True)
 
 
 @st.fragment(run_every=1.0)

@@ -77,15 +77,15 @@ def video_row(
             with st.container(horizontal=True):
                 ui.status_badge(video["status"])
                 st.caption(
-                    f"{ui.duration_label(video['duration'])} · {video['segments']} segments · "
+                    f"{ui.duration_label(video['duration'])} · "
+                    f"{video['segments']} segments · "
                     f"{ui.md(video['path'])}"
                 )
             if video["status"] == "failed":
                 st.error(ui.md(video["error"] or "Indexing failed."), icon=":material/error:")
             elif summary:
-                st.markdown(
-                    summary if len(summary) < 400 else summary[:400].rsplit(" ", 1)[0] + " …"
-                )
+                short = summary if len(summary) < 400 else summary[:400].rsplit(" ", 1)[0] + " …"
+                st.markdown(ui.summary_text(short))  # a line per stretch, as on the video page
             elif video["status"] == "ready":
                 st.caption("No summary yet: it is made when the video is opened.")
         if not admin:

@@ -11,13 +11,15 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
+from core.settings import Settings
 from core.vectors import SearchFilter
 from search.types import QueryError, SearchResponse, VideoResult
 from services.library import health, library_folders, library_tags, video_cards
 from services.summaries import summary_of
 from ui.web import components as ui
+from ui.web import viewer
 from ui.web.player import player
-from ui.web.resources import AppServices, services
+from ui.web.resources import AppServices, services, settings
 
 PAGE = 10  # results per "more"
 DURATIONS = {
@@ -41,12 +43,12 @@ def moment_text(text: str) -> str:
     return " · ".join(parts) or "*a matching moment*"
 
 
-def _filters(app: AppServices) -> SearchFilter:
+def _filters(cfg: Settings) -> SearchFilter:
     with st.popover("Filters", icon=":material/tune:"):
         length = st.selectbox("Length", list(DURATIONS), key="f-length")
         added = st.selectbox("Added", list(ADDED), key="f-added")
         speech = st.toggle("Only videos with speech", key="f-speech")
-        folders = library_folders(app.settings)
+        folders = library_folders(cfg)
         folder = st.selectbox(
             "Folder", folders, index=None, placeholder="Any folder", key="f-folder"
         )
@@ -145,8 +147,10 @@ def results(app: AppServices, response: SearchResponse, what: str, elapsed: floa
 
 
 def page() -> None:
-    app = services()
-    ready = health(app.settings)["videos"]
+    # The box, its placeholder and the library's tags come from the catalog alone: they show at
+    # once, before the models and the index (services()) are loaded for the first search.
+    cfg = settings()
+    ready = health(cfg)["videos"]
     if "q" not in st.session_state and st.query_params.get("q"):
         st.session_state["q"] = st.query_params["q"]
     st.title("Search")
@@ -160,7 +164,7 @@ def page() -> None:
         on_change=lambda: st.session_state.update(limit=PAGE, playing=None),
     )
     with st.container(horizontal=True):
-        flt = _filters(app)
+        flt = _filters(cfg)
         with st.popover("Find this picture", icon=":material/image_search:"):
             picture = st.file_uploader(
                 "A picture to find in your videos",
@@ -169,29 +173,32 @@ def page() -> None:
             )
     if not ready:
         st.info("Your library is empty: add videos first.", icon=":material/video_library:")
-        st.page_link(ui.INGEST, label="Add videos", icon=":material/upload:")
+        me = viewer.current()
+        if me is not None and me.admin:
+            st.page_link(ui.INGEST, label="Add videos", icon=":material/upload:")
         return
+    if picture is None and not query.strip():
+        st.query_params.pop("q", None)
+        with st.container(horizontal=True, vertical_alignment="center", key="examples"):
+            st.caption("Seen in your videos:", width="content")
+            for example in library_tags(cfg):
+                st.button(
+                    example,
+                    type="tertiary",
+                    on_click=lambda e=example: st.session_state.update(q=e),
+                )
+        return
+    app = services()
     limit = st.session_state.get("limit", PAGE)
     started = time.perf_counter()
     try:
         if picture is not None:
             response = app.search.search_image(picture.getvalue(), limit=limit, flt=flt)
             what = "your picture"
-        elif query.strip():
+        else:
             st.query_params["q"] = query
             response = app.search.search(query, limit=limit, flt=flt)
             what = f"“{ui.md(query.strip())}”"
-        else:
-            st.query_params.pop("q", None)
-            with st.container(horizontal=True, key="examples"):
-                st.caption("Seen in your videos:")
-                for example in library_tags(app.settings):
-                    st.button(
-                        example,
-                        type="tertiary",
-                        on_click=lambda e=example: st.session_state.update(q=e),
-                    )
-            return
     except QueryError as exc:
         st.warning(ui.md(exc), icon=":material/error:")
         return

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from search import describe
 from search.types import QueryError
 from services.library import video_cards, video_detail
+from services.playback import player_length
 from services.summaries import summary_of
 from ui.web import components as ui
 from ui.web import viewer
@@ -30,8 +32,22 @@ def _segment_line(seg: dict) -> str:
     said = (seg.get("transcript") or "").strip()
     if said:
         return ui.md(said)
-    tags = (seg.get("tags") or "").strip()
-    return f"*Shows {ui.md(tags)}.*" if tags else "*(no speech)*"
+    seen = seg.get("seen") or ""
+    return f"*{ui.md(seen[0].upper() + seen[1:])}*" if seen else "*–*"
+
+
+def stretches(segments: list[dict]) -> list[dict]:
+    """Segments as people read a transcript: consecutive silent ones that show the same thing
+    are one line, from the first's start to the last's end."""
+    out: list[dict] = []
+    for seg in segments:
+        silent = not (seg.get("transcript") or "").strip()
+        last = out[-1] if out else None
+        if silent and last is not None and last["silent"] and last["seen"] == seg.get("seen"):
+            last["end"] = seg["end"]
+            continue
+        out.append({**seg, "silent": silent})
+    return out
 
 
 def _feedback(app: AppServices, video_id: str) -> None:
@@ -53,9 +69,13 @@ def _feedback(app: AppServices, video_id: str) -> None:
 
 
 def _transcript(video_id: str, segments: list[dict]) -> None:
-    long = len(segments) > 8  # a long transcript scrolls
+    lines = stretches(segments)
+    if all(line["silent"] for line in lines):
+        # One note for the whole video, not "(no speech)" on every line.
+        st.caption("No speech in this video: what each stretch shows.")
+    long = len(lines) > 8  # a long transcript scrolls
     with st.container(height=420 if long else "content", border=False, key="transcript"):
-        for seg in segments:
+        for seg in lines:
             time_col, text_col = st.columns([1, 6], vertical_alignment="center")
             with time_col:
                 st.button(
@@ -68,6 +88,17 @@ def _transcript(video_id: str, segments: list[dict]) -> None:
                 )
             with text_col:
                 st.markdown(_segment_line(seg))
+
+
+def seen_in(segments: list[dict]) -> list[str]:
+    """What the video shows, once each: the hedged tags, then the looks that hold for at least
+    half of it (a city at night is "dark" even where no tag is sure)."""
+    tags = sorted({t for s in segments for t in describe.split_tags(s.get("tags"))})
+    counts: dict[str, int] = {}
+    for s in segments:
+        for word in s.get("looks") or []:
+            counts[word] = counts.get(word, 0) + 1
+    return tags + [w for w, n in counts.items() if 2 * n >= len(segments)]
 
 
 def _related(app: AppServices, video_id: str) -> None:
@@ -107,7 +138,8 @@ def page() -> None:
     st.session_state[f"duration-{video_id}"] = detail["duration"]
     start = _start_from_url()
     st.title(detail["title"], anchor=False)
-    bits = [ui.duration_label(detail["duration"])]
+    # The length the player will show (a stream may start after 0), not one a second apart.
+    bits = [ui.duration_label(player_length(app.settings, video_id) or detail["duration"])]
     if detail.get("width"):
         bits.append(f"{detail['width']}×{detail['height']}")
     bits.append("speech" if detail.get("has_speech") else "no speech")
@@ -129,10 +161,7 @@ def page() -> None:
             nonce=st.session_state.get("seek-nonce", 0),
         )
         _feedback(app, video_id)
-        tags = sorted(
-            {t.strip() for s in detail["segment_list"] for t in (s.get("tags") or "").split(",")}
-            - {""}
-        )
+        tags = seen_in(detail["segment_list"])
         if tags:
             st.markdown("**Seen in this video**")
             with st.container(horizontal=True, key="tags"):
