@@ -73,9 +73,20 @@ class MemoryIndex:
 
     # --- shape ---------------------------------------------------------------------------------
     def create(self, dims: dict[str, int]) -> None:
+        """An empty index of these sizes (whatever was in it goes)."""
         with self._lock:
+            self._reset()
             self.dims = dict(dims)
             self._matrices = {name: np.zeros((0, d), np.float32) for name, d in dims.items()}
+
+    def ensure(self, collection: str, video_dim: int, text_dim: int) -> None:
+        """Create the index if it has no shape yet, as one step: a check made outside the lock
+        and a create after it let a second writer's points outlive their matrices (a rebuild
+        racing a search that mends a lost index once hit an IndexError that way:
+        bench/faults.py)."""
+        with self._lock:
+            if check_dims(collection, self.dims, video_dim, text_dim):
+                self.create({"video": video_dim, "text": text_dim})
 
     def drop(self) -> None:
         with self._lock:
@@ -120,6 +131,21 @@ class MemoryIndex:
                     del self._postings[term]
 
     # --- writes ----------------------------------------------------------------------------------
+    def upsert_batch(
+        self,
+        collection: str,
+        batch: Sequence[tuple[str, dict[str, np.ndarray], dict[int, float], dict[str, Any]]],
+    ) -> None:
+        """Points of one write, shaped and stored under one hold of the lock, so a drop cannot
+        land between the shape check and the rows."""
+        if not batch:
+            return
+        with self._lock:
+            first = batch[0][1]
+            self.ensure(collection, len(first["video"]), len(first["text"]))
+            for pid, vectors, lexical, payload in batch:
+                self.upsert(pid, vectors, lexical, payload)
+
     def upsert(
         self,
         pid: str,
@@ -235,7 +261,9 @@ class MemoryIndex:
         limit: int,
         keep: Predicate | None = None,
         flags: dict[str, bool] | None = None,
-    ) -> list[tuple[str, float]]:
+    ) -> list[tuple[str, float, dict[str, Any]]]:
+        """(point id, score, payload), best first: the payload read under the same hold of the
+        lock as the score, so a drop or rebuild meanwhile cannot leave a hit without one."""
         with self._lock:
             if not self._points:
                 return []
@@ -249,7 +277,7 @@ class MemoryIndex:
 
     def search_lexical(
         self, query: dict[int, float], limit: int, keep: Predicate | None = None
-    ) -> list[tuple[str, float]]:
+    ) -> list[tuple[str, float, dict[str, Any]]]:
         with self._lock:
             total = len(self._points)
             acc: dict[int, float] = {}
@@ -271,16 +299,21 @@ class MemoryIndex:
                 )  # type: ignore[index]
                 rows, scores = rows[ok], scores[ok]
             order = np.argsort(-scores, kind="stable")[:limit]
-            return [(self._ids[rows[i]], float(scores[i])) for i in order]  # type: ignore[misc]
+            return [self._hit(int(rows[i]), float(scores[i])) for i in order]
 
-    def _top(self, scores: np.ndarray, limit: int) -> list[tuple[str, float]]:
+    def _top(self, scores: np.ndarray, limit: int) -> list[tuple[str, float, dict[str, Any]]]:
         finite = int(np.isfinite(scores).sum())
         k = min(limit, finite)
         if k <= 0:
             return []
         idx = np.argpartition(-scores, k - 1)[:k]
         idx = idx[np.argsort(-scores[idx], kind="stable")]
-        return [(self._ids[i], float(scores[i])) for i in idx]  # type: ignore[misc]
+        return [self._hit(int(i), float(scores[i])) for i in idx]
+
+    def _hit(self, row: int, score: float) -> tuple[str, float, dict[str, Any]]:
+        pid = self._ids[row]
+        assert pid is not None  # a live row (the masks and postings hold live rows only)
+        return pid, score, self._points[pid].payload
 
 
 def payload_predicate(flt: SearchFilter | None) -> Predicate | None:
@@ -332,8 +365,7 @@ class NumpyStore:
         return self.mem.dims
 
     def ensure_collection(self, video_dim: int, text_dim: int) -> None:
-        if check_dims(self.collection, self.mem.dims, video_dim, text_dim):
-            self.mem.create({"video": video_dim, "text": text_dim})
+        self.mem.ensure(self.collection, video_dim, text_dim)
 
     def drop(self) -> None:
         self.mem.drop()
@@ -342,14 +374,18 @@ class NumpyStore:
         return self.mem.count()
 
     def upsert(self, points: Sequence[SegmentPoint]) -> None:
-        if not points:
-            return
-        self.ensure_collection(len(points[0].video_vector), len(points[0].text_vector))
-        for p in points:
-            lexical = dict(zip(p.lexical.indices, p.lexical.values, strict=True))
-            self.mem.upsert(
-                p.id, {"video": p.video_vector, "text": p.text_vector}, lexical, p.payload
-            )
+        self.mem.upsert_batch(
+            self.collection,
+            [
+                (
+                    p.id,
+                    {"video": p.video_vector, "text": p.text_vector},
+                    dict(zip(p.lexical.indices, p.lexical.values, strict=True)),
+                    p.payload,
+                )
+                for p in points
+            ],
+        )
 
     def delete(self, ids: Iterable[str]) -> None:
         self.mem.delete(ids)
@@ -380,7 +416,7 @@ class NumpyStore:
         if flt is not None and flt.has_speech is not None:
             flags["video_has_speech"] = flt.has_speech  # a flag array: no per-point loop
         found = self.mem.search_dense(using, vector, limit, payload_predicate(flt), flags)
-        return [Hit(pid, score, self.mem.payload(pid) or {}) for pid, score in found]
+        return [Hit(pid, score, payload) for pid, score, payload in found]
 
     def search_lexical(
         self, query: SparseVector, limit: int, flt: SearchFilter | None = None
@@ -392,7 +428,7 @@ class NumpyStore:
         if flt is not None and flt.has_speech is not None:
             keep = _with_speech_flag(flt.has_speech, keep)
         found = self.mem.search_lexical(weights, limit, keep)
-        return [Hit(pid, score, self.mem.payload(pid) or {}) for pid, score in found]
+        return [Hit(pid, score, payload) for pid, score, payload in found]
 
     def vectors(self, ids: Sequence[str], using: str) -> dict[str, np.ndarray]:
         vecs = {pid: self.mem.vector(pid, using) for pid in ids}
