@@ -24,12 +24,18 @@ class ResultOut(BaseModel):
     title: str
     score: float
     moments: list[MomentOut]
+    weak: bool = Field(
+        default=False,
+        description="Below the relevance cut-off: the closest the library has, after every strong result.",
+    )
 
 
 class SearchOut(BaseModel):
     results: list[ResultOut]
-    cut_off: bool = Field(description="True when nothing in the library is a confident match.")
-    total: int
+    cut_off: bool = Field(
+        description="True when nothing in the library is a confident match: every result is weak."
+    )
+    total: int = Field(description="Videos in the answer, strong and weak, before paging.")
 
 
 class VideoOut(BaseModel):

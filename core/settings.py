@@ -192,8 +192,14 @@ class Settings(BaseSettings):
     relevance_threshold: float | None = Field(
         default=None,
         ge=0,
-        description="Fused score below which a result is too weak to show; unset: the cut-off "
-        "calibrated with the model that embeds the queries.",
+        description="Fused score below which a result is weak (shown after the strong ones, "
+        "labelled); unset: the cut-off calibrated with the model that embeds the queries.",
+    )
+    weak_results: int = Field(
+        default=5,
+        ge=0,
+        le=100,
+        description="Weak matches (below the cut-off) that follow the strong results; 0 hides them.",
     )
     moments_per_video: int = Field(default=3, ge=1, le=50)
     rerank: bool = Field(

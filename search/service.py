@@ -1,10 +1,12 @@
 """Hybrid moment retrieval: one query embedding, five signals (video, text, lexical, concept, looks), fused,
-grouped into videos with their best moments, and cut off where relevance is too weak to show."""
+grouped into videos with their best moments; what falls under the relevance cut-off follows the
+strong results, flagged weak."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -221,11 +223,15 @@ class SearchService:
         kept = {pid: s for pid, s in fused.items() if s >= threshold and s > 0}
         if rerank and kept:
             kept = self._rerank(query, kept, payloads)
-        results = group_moments(kept, payloads, self.settings.moments_per_video)
+        per_video = self.settings.moments_per_video
+        strong = group_moments(kept, payloads, per_video)
+        weak = weak_results(hits, fused, payloads, strong, per_video)[: self.settings.weak_results]
+        results = strong + weak
         return SearchResponse(
             results=results[offset : offset + limit],
-            cut_off=not results,
+            cut_off=not strong,
             total=len(results),
+            strong=len(strong),
             signals={name: len(hs) for name, hs in hits.items()},
         )
 
@@ -287,13 +293,39 @@ def moment_caption(payload: Mapping[str, Any]) -> str:
     return "\n".join(part for part in (said, f"[seen: {seen}]" if seen else "") if part)
 
 
-def group_moments(
-    fused: Mapping[str, float], payloads: Mapping[str, Mapping[str, Any]], per_video: int
+def weak_results(
+    hits: Mapping[str, Sequence[Hit]],
+    fused: Mapping[str, float],
+    payloads: Mapping[str, Mapping[str, Any]],
+    strong: Sequence[VideoResult],
+    per_video: int,
 ) -> list[VideoResult]:
-    """Segments → videos, each scored by its best moment, moments best first."""
+    """The closest of what the cut-off hid, flagged weak: the videos no strong moment named,
+    ordered by their fused evidence and, where that is none (every signal under its floor), by
+    their ranks across the signals (RRF), which always has an order to give."""
+    shown = {r.video_id for r in strong}
+    ranks = reciprocal_rank_fusion({name: [h.id for h in hs] for name, hs in hits.items()})
+    rest = [pid for pid in ranks if str(payloads[pid]["video_id"]) not in shown]
+    # (evidence, rank score): evidence decides, the rank only breaks its ties (mostly zeros).
+    order = {pid: (fused.get(pid, 0.0), ranks[pid]) for pid in rest}
+    results = group_moments(
+        {pid: fused.get(pid, 0.0) for pid in rest}, payloads, per_video, order=order
+    )
+    return [replace(r, weak=True) for r in results]
+
+
+def group_moments(
+    fused: Mapping[str, float],
+    payloads: Mapping[str, Mapping[str, Any]],
+    per_video: int,
+    order: Mapping[str, tuple[float, float]] | None = None,
+) -> list[VideoResult]:
+    """Segments → videos, each scored by its best moment, moments best first. ``order`` ranks
+    by another key than the score shown (weak results: evidence, then rank)."""
+    key = order or {pid: (s, 0.0) for pid, s in fused.items()}
     by_video: dict[str, list[tuple[str, float]]] = {}
-    for pid, score in top(fused):
-        by_video.setdefault(str(payloads[pid]["video_id"]), []).append((pid, score))
+    for pid in sorted(fused, key=lambda p: (-key[p][0], -key[p][1], p)):
+        by_video.setdefault(str(payloads[pid]["video_id"]), []).append((pid, fused[pid]))
     results = []
     for video_id, items in by_video.items():
         first = payloads[items[0][0]]
@@ -316,7 +348,8 @@ def group_moments(
                 moments=moments,
             )
         )
-    results.sort(key=lambda r: (-r.score, r.video_id))
+    best = {r.video_id: key[by_video[r.video_id][0][0]] for r in results}
+    results.sort(key=lambda r: (-best[r.video_id][0], -best[r.video_id][1], r.video_id))
     return results
 
 

@@ -31,13 +31,17 @@ class VideoResult:
     title: str
     score: float
     moments: list[Moment]
+    # Below the relevance cut-off: the closest the library has, shown after every strong result
+    # and labelled, so a search with candidates never comes back empty.
+    weak: bool = False
 
 
 @dataclass(frozen=True)
 class SearchResponse:
     results: list[VideoResult]
-    cut_off: bool  # no candidate was a confident match: the library has nothing good for this
-    total: int = 0  # videos above the relevance cut-off (before paging)
+    cut_off: bool  # no candidate was a confident match: every result (if any) is weak
+    total: int = 0  # videos in the answer, strong and weak (before paging)
+    strong: int = 0  # of which above the cut-off
     signals: dict[str, int] = field(default_factory=dict)  # candidates per signal, for diagnosis
 
     def to_json(self) -> dict[str, Any]:
@@ -58,6 +62,7 @@ class SearchResponse:
                         }
                         for m in r.moments
                     ],
+                    "weak": r.weak,
                 }
                 for r in self.results
             ],
@@ -81,6 +86,10 @@ def clean_query(text: str | None) -> str:
         if text.strip():
             raise QueryError("query has nothing to search: only control or invisible characters")
         raise QueryError("query is empty")
+    if not any(unicodedata.category(c)[0] in "LN" for c in cleaned):
+        # Punctuation or symbols alone name nothing any signal can match: every video would be
+        # an equally meaningless "closest".
+        raise QueryError(f"query has no words to search: {cleaned[:40]!r} has no letter or digit")
     return cleaned
 
 

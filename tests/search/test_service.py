@@ -87,10 +87,33 @@ def test_a_general_word_finds_the_instance_the_classifier_names(service, library
     assert service.signals("the colour of the sky")["concept"] == []
 
 
-def test_a_query_about_something_absent_is_cut_off(service):
+def test_a_query_about_something_absent_is_answered_with_weak_results_only(service):
     for query in ("a volcano erupting", "quantum chromodynamics lecture", "an elephant herd"):
         response = service.search(query)
-        assert response.cut_off and response.results == [], (query, names(response))
+        assert response.cut_off and response.strong == 0, (query, names(response))
+        # Never "nothing" while the library has candidates: the closest, each flagged weak.
+        assert response.results and all(r.weak for r in response.results), query
+        assert response.total == len(response.results)
+
+
+def test_weak_results_follow_the_strong_ones_and_never_repeat_a_video(service):
+    response = service.search("espresso")
+    flags = [r.weak for r in response.results]
+    assert flags[0] is False and True in flags, names(response)
+    assert flags == sorted(flags)  # every strong result before every weak one
+    assert len(set(names(response))) == len(flags)
+    assert response.strong == flags.count(False)
+    # The setting decides how many weak results follow; 0 is the strict cut-off of before.
+    strict = SearchService(
+        service.settings.model_copy(update={"weak_results": 0}), service.embedder, service.live
+    )
+    assert [r.weak for r in strict.search("espresso").results] == [False] * response.strong
+    assert strict.search("a volcano erupting").results == []
+
+
+def test_a_query_with_no_letter_or_digit_is_refused(service):
+    with pytest.raises(QueryError, match="no words to search"):
+        service.search("?!… ☕ —")
 
 
 def test_rank_fusion_cannot_cut_off(service):
@@ -100,7 +123,10 @@ def test_rank_fusion_cannot_cut_off(service):
 
 def test_filters_restrict_the_results(service, library):
     _, root = library
-    assert names(service.search("espresso", flt=SearchFilter(has_speech=False))) == []
+    # The closest unfiltered-out videos may follow as weak results; the filtered one never does.
+    assert "espresso.mp4" not in names(
+        service.search("espresso", flt=SearchFilter(has_speech=False))
+    )
     assert names(service.search("espresso", flt=SearchFilter(folder=str(root / "talks")))) == [
         "espresso.mp4"
     ]
@@ -138,9 +164,9 @@ def test_control_characters_and_mixed_scripts_are_searchable(service):
     assert names(service.search("espresso\x00\x07"))[0] == "espresso.mp4"  # cleaned
     # Other scripts around a known word: the word still finds its video.
     assert names(service.search("кофе espresso コーヒー ☕"))[0] == "espresso.mp4"
-    # Only other scripts: an answer (or an honest cut-off), never an error.
+    # Only other scripts: an answer (strong, or weak and flagged as such), never an error.
     response = service.search("кофе コーヒー café ☕")
-    assert response.cut_off == (not response.results)
+    assert response.results and response.cut_off == all(r.weak for r in response.results)
 
 
 @pytest.fixture

@@ -22,9 +22,17 @@ def test_related_with_nothing_similar_says_so_without_mentioning_a_query(cli, se
     add_ready_video(settings, "b.mp4", ["beta"], dim=64, video_vectors=axes[1:2], seed=2)
     code, out = cli("related", a)
     assert code == 0
-    assert out == ["nothing else in the library is similar enough to this video"]
+    # Said first; the closest the library has follows under its own heading, flagged weak.
+    assert out[:2] == [
+        "nothing else in the library is similar enough to this video",
+        "closest (no strong match):",
+    ]
+    assert "b.mp4" in out[2]
     code, out = cli("related", a, "--segment", "0")
-    assert out == ["nothing else in the library is similar enough to this moment"]
+    assert out[0] == "nothing else in the library is similar enough to this moment"
+    code, out = cli("related", a, "--json")
+    (body,) = out
+    assert body["cut_off"] is True and [r["weak"] for r in body["results"]] == [True]
     code, _ = cli("related", "0000000000000000")
     assert code == 2 and "is not indexed" in capsys.readouterr().err
 

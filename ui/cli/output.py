@@ -81,7 +81,12 @@ def print_results(response: Any, *, as_json: bool, nothing: str) -> None:
 
     if response.cut_off:
         print(nothing)
+    heading = False
     for r in response.results:
+        if r.weak and not heading:
+            # What the cut-off would have hidden: after every strong result, and said so.
+            print("closest (no strong match):" if response.cut_off else "weaker matches:")
+            heading = True
         print(f"{r.score:6.3f}  {shown(r.title)}  ({r.video_id})  {shown(r.path)}")
         for m in r.moments:
             text = shown(moment_label(m.text))

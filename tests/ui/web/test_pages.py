@@ -105,11 +105,28 @@ def test_an_empty_query_suggests_what_the_library_shows_and_a_suggestion_searche
     assert at.get("page_link")[0].proto.label == "**espresso narrated**"
 
 
-def test_the_empty_state_shows_when_nothing_matches(web_settings):
+def test_nothing_strong_shows_the_closest_under_its_own_label(web_settings):
     at = search(open_app(), "a volcano erupting under the northern lights")
-    (info,) = at.info
-    assert "Nothing in your library matches" in info.value
-    assert not at.get("page_link") and not at.progress
+    assert not at.info  # not "nothing": the closest the library has, and said to be weak
+    assert "No strong match for" in at.caption[1].value
+    labels = [m.value for m in at.markdown]
+    assert "**No strong match. Closest:**" in labels
+    assert at.get("page_link"), "the closest videos are listed as cards"
+
+
+def test_weak_matches_come_after_the_strong_ones_under_a_label(web_settings):
+    at = search(open_app(), "a tram passing the cyclists")
+    labels = [m.value for m in at.markdown]
+    assert "**No strong match. Closest:**" not in labels
+    assert "**Weaker matches:**" in labels
+    # The strong card (bikes) comes before the label, the weak ones after it.
+    order = [
+        e.value if e.type == "markdown" else e.proto.label
+        for e in at.main
+        if e.type in ("markdown", "page_link")
+        and (e.type == "page_link" or e.value == "**Weaker matches:**")
+    ]
+    assert order[0] == "**bikes**" and order.index("**Weaker matches:**") > 0
 
 
 def test_a_picture_finds_the_video_it_comes_from(web_settings, video_id_of):
@@ -131,7 +148,7 @@ def test_filters_narrow_the_results(web_settings):
     search(at, "a tram passing the cyclists")
     assert "**bikes**" in [link.proto.label for link in at.get("page_link")]  # subtitles are speech
     at.selectbox(key="f-length").set_value("Over 10 minutes").run()
-    assert "Nothing in your library matches" in at.info[0].value
+    assert "Nothing in your library comes close" in at.info[0].value
 
 
 # --- the video page ----------------------------------------------------------------------------

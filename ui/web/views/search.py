@@ -118,23 +118,31 @@ def result_card(app: AppServices, r: VideoResult, card: dict, rank: int) -> None
 def results(app: AppServices, response: SearchResponse, what: str, elapsed: float) -> None:
     if not response.results:
         st.info(
-            f"Nothing in your library matches {what} well enough to show. vidsearch leaves out "
-            "weak matches rather than guess: try other words, describe what is seen or said, "
-            "or loosen the filters.",
+            f"Nothing in your library comes close to {what}: try other words, describe what is "
+            "seen or said, or loosen the filters.",
             icon=":material/search_off:",
         )
         return
-    st.caption(
-        f"{response.total} video{'s' if response.total != 1 else ''} match {what} "
-        f"· {elapsed * 1000:.0f} ms"
-    )
+    if response.cut_off:
+        st.caption(f"No strong match for {what} · {elapsed * 1000:.0f} ms")
+    else:
+        n = response.strong
+        st.caption(f"{n} video{'s' if n != 1 else ''} match {what} · {elapsed * 1000:.0f} ms")
     cards = video_cards(
         app.settings,
         [r.video_id for r in response.results],
         moments={r.video_id: r.moments[0].segment for r in response.results if r.moments},
     )
     with st.container(key="results"):
+        heading = False
         for rank, r in enumerate(response.results):
+            if r.weak and not heading:
+                # What the cut-off would have hidden comes last, under its own label: the closest
+                # the library has, never passed off as a match.
+                st.markdown(
+                    "**No strong match. Closest:**" if response.cut_off else "**Weaker matches:**"
+                )
+                heading = True
             if r.video_id in cards:
                 result_card(app, r, cards[r.video_id], rank)
     if response.total > len(response.results):

@@ -18,6 +18,7 @@ SHOWN = (
     "device",
     "fusion",
     "relevance_threshold",
+    "weak_results",
     "moments_per_video",
     "rerank",
     "summary_model",
