@@ -4,7 +4,9 @@ and relevance labels, which the retrieval and search benchmarks (and some tests)
 Videos are pan-and-zoom shots over photos that ship in packages (scikit-image, matplotlib,
 Debian's opencv-doc), montages of several photos (so a query has a known moment inside a video),
 narrated clips whose espeak-ng voice says what the picture cannot, and the real footage that
-ships in packages. Files get neutral names (``still_03.mp4``), because a file name becomes a
+ships in packages. Version 3 added people (faces that talk, a crowd, people walking) and text to
+read on screen: slides, title cards and signs drawn with matplotlib's fonts, shown long and short,
+alone and inside montages. Files get neutral names (``still_03.mp4``), because a file name becomes a
 video's title and must not give the answer away.
 
     .venv/bin/python bench/devset.py DEST [--no-narration]
@@ -33,7 +35,7 @@ from indexer.media import AUDIO_RATE, probe, write_video  # noqa: E402
 from indexer.samples import pan_zoom_frames, shipped_footage, speak  # noqa: E402
 
 # Bump when the way videos are made changes; the spec below is hashed into the cache key anyway.
-SPEC_VERSION = 2
+SPEC_VERSION = 3
 FPS = 25
 MAX_SIZE = (480, 320)  # every generated video fits in this box, keeping its photo's aspect
 MONTAGE_SHOT = 4.0  # seconds per photo in a montage: longer than the segmenter's minimum shot
@@ -165,6 +167,344 @@ FOOTAGE: list[tuple[str, str]] = [  # key, file name in indexer.samples.shipped_
 # Footage the dev set uses beyond the product's sample footage (indexer.samples).
 EXTRA_FOOTAGE = {"Megamind.avi": OPENCV_DATA / "Megamind.avi"}
 
+# --- added with spec version 3: people, and text to read on screen ---------------------------
+# Everything above is as it was in version 2 (same files, same queries, same parts). A photo
+# source may end in "@left,top,right,bottom" (pixels) to crop it, and "slide:name" is a picture
+# drawn from SLIDES below with fonts that ship in matplotlib. No new video makes an earlier
+# query true: the face crops leave out the flag, the uniform, the spacesuit and the rocket.
+
+STILLS_3: list[tuple[str, str, float]] = [  # key, photo, seconds
+    ("chessboard_person", "opencv:left01.jpg", 5),  # a man holds a chessboard over his face
+    ("handwriting", "skimage:text", 5),  # handwritten equations on paper
+    ("safety_slide", "slide:safety", 20),  # a slide held for a long time
+    ("chapter_card", "slide:chapter", 8),
+    ("open_sign", "slide:open_sign", 5),
+    ("number_plate", "slide:number_plate", 4),
+]
+
+MONTAGES_3: list[tuple[str, list[tuple[str, str, float]]]] = [  # key, [(shot, photo, seconds)]
+    (
+        "road_signs",
+        [
+            ("stop", "slide:stop", 4),
+            ("kiwi", "slide:kiwi_sign", 4),
+            ("directions", "slide:directions", 4),
+        ],
+    ),
+    (
+        "lecture",  # a talk's slides, each held as long as a speaker would
+        [
+            ("title", "slide:lecture_title", 6),
+            ("agenda", "slide:lecture_agenda", 15),
+            ("questions", "slide:lecture_end", 5),
+        ],
+    ),
+    (
+        "logos",
+        [
+            ("linux", "opencv:LinuxLogo.jpg", 4),
+            ("windows", "opencv:WindowsLogo.jpg", 4),
+            ("matplotlib", "slide:matplotlib_logo", 4),
+        ],
+    ),
+]
+
+# A face on screen while the voice speaks ("someone talking"); the voice, as before, says what
+# the picture does not.
+NARRATED_3: list[tuple[str, str, float, str]] = [  # key, photo, seconds, narration
+    (
+        "hopper_talks",
+        "matplotlib:grace_hopper.jpg@176,124,396,344",
+        6,
+        "When I was a girl I took apart every alarm clock in the house to see how it worked.",
+    ),
+    (
+        "astronaut_talks",
+        "skimage:astronaut@144,6,304,166",
+        6,
+        "Please remember to feed the goldfish and lock the back door before you leave.",
+    ),
+]
+
+# Drawn pictures, SLIDE_SIZE pixels; positions are fractions of the width and height. Text keeps
+# inside the part of the frame that the pan-and-zoom never leaves (x 0.18-0.92, y 0.13-0.87)
+# and is large enough to read with the video shown 320 pixels wide. Each "draw" entry is one of
+#   {"text", "font", "size", "at", "fill"[, "anchor", "width", "glow"]}  (a line, shrunk to fit
+#       "width" of the frame; "glow" draws a blurred halo of that colour under it, like neon)
+#   {"box": [x0, y0, x1, y1], "fill"[, "outline", "line", "radius"]}
+#   {"polygon": sides, "at", "radius" (of the height), "fill"[, "outline", "line", "rotate"]}
+#   {"image": photo source, "box": [x0, y0, x1, y1]}  (the photo fitted inside the box)
+# and "background" is {"fill": rgb}, {"gradient": [top rgb, bottom rgb]} or
+# {"photo": source, "dim": factor}.
+SLIDE_SIZE = (960, 640)
+_WHITE, _BLACK = [255, 255, 255], [0, 0, 0]
+_TEAL_DARK, _TEAL = [0, 52, 70], [0, 96, 112]
+SLIDES: dict[str, dict] = {
+    "safety": {
+        "background": {"fill": [250, 250, 247]},
+        "draw": [
+            {"box": [0, 0.12, 1, 0.33], "fill": [31, 78, 121]},
+            {
+                "text": "Warehouse Safety Training",
+                "font": "DejaVuSans-Bold.ttf",
+                "size": 64,
+                "at": [0.53, 0.225],
+                "fill": _WHITE,
+                "width": 0.7,
+            },
+            {
+                "text": "Module 2: Lifting and Carrying",
+                "font": "DejaVuSans.ttf",
+                "size": 46,
+                "at": [0.53, 0.43],
+                "fill": [40, 40, 40],
+                "width": 0.7,
+            },
+            {
+                "text": "• Bend your knees, not your back",
+                "font": "DejaVuSans.ttf",
+                "size": 40,
+                "at": [0.2, 0.57],
+                "anchor": "lm",
+                "fill": [60, 60, 60],
+                "width": 0.7,
+            },
+            {
+                "text": "• Keep the load close to your body",
+                "font": "DejaVuSans.ttf",
+                "size": 40,
+                "at": [0.2, 0.67],
+                "anchor": "lm",
+                "fill": [60, 60, 60],
+                "width": 0.7,
+            },
+            {
+                "text": "• Ask for help above 25 kg",
+                "font": "DejaVuSans.ttf",
+                "size": 40,
+                "at": [0.2, 0.77],
+                "anchor": "lm",
+                "fill": [60, 60, 60],
+                "width": 0.7,
+            },
+        ],
+    },
+    "chapter": {
+        "background": {"gradient": [[8, 16, 36], [28, 48, 82]]},
+        "draw": [
+            {
+                "text": "Chapter 3",
+                "font": "STIXGeneralItalic.ttf",
+                "size": 72,
+                "at": [0.53, 0.37],
+                "fill": [232, 200, 120],
+            },
+            {"box": [0.38, 0.47, 0.68, 0.476], "fill": [232, 200, 120]},
+            {
+                "text": "The Harbour",
+                "font": "STIXGeneralBol.ttf",
+                "size": 120,
+                "at": [0.53, 0.6],
+                "fill": [245, 245, 240],
+                "width": 0.7,
+            },
+        ],
+    },
+    "open_sign": {  # a neon sign on a rough dark wall
+        "background": {"photo": "skimage:gravel", "dim": 0.25},
+        "draw": [
+            {
+                "box": [0.22, 0.2, 0.86, 0.8],
+                "fill": [14, 12, 18],
+                "outline": [90, 200, 255],
+                "line": 6,
+                "radius": 28,
+            },
+            {
+                "text": "OPEN",
+                "font": "DejaVuSans-Bold.ttf",
+                "size": 150,
+                "at": [0.54, 0.4],
+                "fill": [255, 210, 215],
+                "glow": [255, 30, 60],
+            },
+            {
+                "text": "24 HOURS",
+                "font": "DejaVuSansMono-Bold.ttf",
+                "size": 84,
+                "at": [0.54, 0.64],
+                "fill": [220, 250, 255],
+                "glow": [40, 170, 255],
+            },
+        ],
+    },
+    "number_plate": {  # a British rear plate on a dark bumper
+        "background": {"gradient": [[78, 78, 84], [30, 30, 34]]},
+        "draw": [
+            {
+                "box": [0.2, 0.34, 0.88, 0.66],
+                "fill": [250, 206, 24],
+                "outline": _BLACK,
+                "line": 5,
+                "radius": 18,
+            },
+            {
+                "text": "KX19 RDA",
+                "font": "DejaVuSansMono-Bold.ttf",
+                "size": 140,
+                "at": [0.54, 0.5],
+                "fill": [16, 16, 16],
+                "width": 0.6,
+            },
+        ],
+    },
+    "stop": {
+        "background": {"gradient": [[105, 165, 228], [196, 222, 246]]},
+        "draw": [
+            {"box": [0.525, 0.6, 0.555, 1.0], "fill": [150, 150, 150]},
+            {
+                "polygon": 8,
+                "at": [0.54, 0.42],
+                "radius": 0.28,
+                "rotate": 22.5,
+                "fill": [200, 16, 30],
+                "outline": _WHITE,
+                "line": 10,
+            },
+            {
+                "text": "STOP",
+                "font": "DejaVuSans-Bold.ttf",
+                "size": 110,
+                "at": [0.54, 0.42],
+                "fill": _WHITE,
+                "width": 0.29,
+            },
+        ],
+    },
+    "kiwi_sign": {  # Kivy's photo of a yellow warning sign with a kiwi on it, on its white
+        "background": {"fill": _WHITE},
+        "draw": [{"image": "kivy:kv/kivy.jpg", "box": [0.3, 0.14, 0.78, 0.86]}],
+    },
+    "directions": {  # a green direction sign on two posts
+        "background": {"gradient": [[150, 175, 200], [215, 225, 232]]},
+        "draw": [
+            {"box": [0.3, 0.7, 0.325, 1.0], "fill": [120, 120, 120]},
+            {"box": [0.735, 0.7, 0.76, 1.0], "fill": [120, 120, 120]},
+            {
+                "box": [0.2, 0.18, 0.88, 0.72],
+                "fill": [0, 112, 60],
+                "outline": _WHITE,
+                "line": 8,
+                "radius": 24,
+            },
+            {
+                "text": "← City Centre  5 km",
+                "font": "DejaVuSans-Bold.ttf",
+                "size": 62,
+                "at": [0.54, 0.34],
+                "fill": _WHITE,
+                "width": 0.6,
+            },
+            {
+                "text": "Airport  12 km →",
+                "font": "DejaVuSans-Bold.ttf",
+                "size": 62,
+                "at": [0.54, 0.56],
+                "fill": _WHITE,
+                "width": 0.6,
+            },
+        ],
+    },
+    "lecture_title": {
+        "background": {"gradient": [_TEAL, _TEAL_DARK]},
+        "draw": [
+            {
+                "text": "Introduction to",
+                "font": "DejaVuSerif.ttf",
+                "size": 60,
+                "at": [0.54, 0.33],
+                "fill": _WHITE,
+            },
+            {
+                "text": "Marine Biology",
+                "font": "DejaVuSerif-Bold.ttf",
+                "size": 100,
+                "at": [0.54, 0.49],
+                "fill": _WHITE,
+                "width": 0.7,
+            },
+            {
+                "text": "Lecture 1 · Dr Ana Moreau",
+                "font": "DejaVuSans.ttf",
+                "size": 40,
+                "at": [0.54, 0.68],
+                "fill": [190, 225, 230],
+            },
+        ],
+    },
+    "lecture_agenda": {
+        "background": {"fill": [252, 252, 252]},
+        "draw": [
+            {
+                "text": "Today's agenda",
+                "font": "DejaVuSans-Bold.ttf",
+                "size": 66,
+                "at": [0.2, 0.24],
+                "anchor": "lm",
+                "fill": _TEAL,
+            },
+            {"box": [0.2, 0.32, 0.88, 0.327], "fill": _TEAL},
+            {
+                "text": "1. What is plankton?",
+                "font": "DejaVuSans.ttf",
+                "size": 48,
+                "at": [0.22, 0.45],
+                "anchor": "lm",
+                "fill": [40, 40, 40],
+            },
+            {
+                "text": "2. How coral reefs grow",
+                "font": "DejaVuSans.ttf",
+                "size": 48,
+                "at": [0.22, 0.59],
+                "anchor": "lm",
+                "fill": [40, 40, 40],
+            },
+            {
+                "text": "3. Life in the deep sea",
+                "font": "DejaVuSans.ttf",
+                "size": 48,
+                "at": [0.22, 0.73],
+                "anchor": "lm",
+                "fill": [40, 40, 40],
+            },
+        ],
+    },
+    "lecture_end": {
+        "background": {"gradient": [_TEAL, _TEAL_DARK]},
+        "draw": [
+            {
+                "text": "Thank you!",
+                "font": "DejaVuSerif-BoldItalic.ttf",
+                "size": 104,
+                "at": [0.54, 0.41],
+                "fill": _WHITE,
+            },
+            {
+                "text": "Questions?",
+                "font": "DejaVuSans.ttf",
+                "size": 68,
+                "at": [0.54, 0.62],
+                "fill": [190, 225, 230],
+            },
+        ],
+    },
+    "matplotlib_logo": {  # matplotlib's own logo (a wordmark), on white
+        "background": {"fill": _WHITE},
+        "draw": [{"image": "matplotlib:logo2.png", "box": [0.2, 0.3, 0.88, 0.7]}],
+    },
+}
+
 # text, kind, refs: a ref is a video key (relevant throughout) or "montage/shot" (a moment).
 QUERIES: list[tuple[str, str, tuple[str, ...]]] = [
     # visual: what is seen, written from the pictures themselves
@@ -288,14 +628,110 @@ QUERIES: list[tuple[str, str, tuple[str, ...]]] = [
     ("a submarine", "absent", ()),
     ("a baby asleep in a cot", "absent", ()),
     ("the concert was sold out", "absent", ()),
+    # --- added with spec version 3 ---
+    # People. "A person" is anyone photographed or filmed, or a human of an animated film;
+    # figures drawn in graffiti or on playing cards are not. "People" needs more than one in
+    # the video; a human face must be visible, not hidden or too small to make out.
+    (
+        "a person",
+        "visual",
+        (
+            "chessboard_person",
+            "astronaut",
+            "cameraman",
+            "hopper",
+            "football",
+            "basketball",
+            "knee",
+            "hopper_talks",
+            "astronaut_talks",
+            "bikes",
+            "carphone",
+            "pedestrians",
+            "megamind",
+        ),
+    ),
+    ("people", "visual", ("pedestrians", "football", "basketball", "knee", "bikes", "megamind")),
+    ("a crowd", "visual", ("football",)),
+    (
+        "a human face",
+        "visual",
+        (
+            "hopper_talks",
+            "astronaut",
+            "cameraman",
+            "hopper",
+            "football",
+            "basketball",
+            "astronaut_talks",
+            "bikes",
+            "carphone",
+            "megamind",
+        ),
+    ),
+    (
+        "a close-up of a person's face",
+        "visual",
+        ("astronaut_talks", "hopper_talks", "carphone", "megamind"),
+    ),
+    (
+        "a portrait photo of a woman",
+        "visual",
+        ("hopper", "astronaut", "hopper_talks", "astronaut_talks"),
+    ),
+    ("someone talking", "visual", ("hopper_talks", "astronaut_talks", "carphone", "megamind")),
+    (
+        "a person speaking to the camera",
+        "visual",
+        ("astronaut_talks", "hopper_talks", "carphone"),
+    ),
+    ("an elderly woman with glasses", "visual", ("hopper_talks", "hopper")),
+    ("people walking", "visual", ("pedestrians", "bikes")),
+    ("someone in a red jacket crossing a square", "visual", ("pedestrians",)),
+    ("a man climbing a ladder", "visual", ("knee",)),
+    ("a person holding a chessboard in front of their face", "visual", ("chessboard_person",)),
+    # Text to read on screen (visual queries, as a person would type what they remember)
+    ("stop sign", "visual", ("road_signs/stop",)),
+    ("a kiwi crossing sign", "visual", ("road_signs/kiwi",)),
+    ("road sign to the airport", "visual", ("road_signs/directions",)),
+    ("open 24 hours", "visual", ("open_sign",)),
+    ("a neon sign", "visual", ("open_sign",)),
+    ("chapter 3 the harbour", "visual", ("chapter_card",)),
+    ("warehouse safety training", "visual", ("safety_slide",)),
+    ("slide about lifting and carrying", "visual", ("safety_slide",)),
+    ("marine biology lecture", "visual", ("lecture",)),
+    ("introduction to marine biology", "visual", ("lecture/title",)),
+    ("what is plankton", "visual", ("lecture/agenda",)),
+    ("a slide asking for questions", "visual", ("lecture/questions",)),
+    ("a presentation slide", "visual", ("safety_slide", "lecture")),
+    ("number plate KX19 RDA", "visual", ("number_plate",)),
+    ("a mug that says github", "visual", ("cat_mug",)),
+    ("a book called Basic Electronics", "visual", ("sales",)),
+    ("the word Linux", "visual", ("logos/linux",)),
+    ("the Windows logo", "visual", ("logos/windows",)),
+    ("matplotlib logo", "visual", ("logos/matplotlib",)),
+    ("handwritten maths equations", "visual", ("handwriting",)),
+    # speech: what the new narrated faces say
+    ("taking apart alarm clocks as a child", "speech", ("hopper_talks",)),
+    ("remember to feed the goldfish", "speech", ("astronaut_talks",)),
+    # absent: people and text that no video shows
+    ("a wedding crowd dancing", "absent", ()),
+    ("a baby's face", "absent", ()),
+    ("a man with a long white beard", "absent", ()),
+    ("a woman singing into a microphone", "absent", ()),
+    ("a sign that says no parking", "absent", ()),
+    ("a menu board in a café", "absent", ()),
+    ("happy new year written in lights", "absent", ()),
+    ("a slide about climate change", "absent", ()),
 ]
 
 # The split. Settings and calibration are chosen on the tune part only; every figure is also
 # reported on the test part. Videos are split within each kind (stills, montages, narrated,
 # footage), in the order of a hash of their key, alternately; a query belongs to the part of
 # the first video it names, an absent query to the part its own hash gives. So the split is
-# fixed by the spec alone, balanced across kinds, and a video added later does not move others
-# between parts unless it lands in their kind's order.
+# fixed by the spec alone and balanced across kinds. Videos added by a later spec version are
+# ordered by hash among themselves and continue their kind's alternation after the earlier
+# ones, so adding videos never moves an earlier video (or its queries) to the other part.
 PARTS = ("tune", "test")
 
 
@@ -312,6 +748,7 @@ class Item:
     shots: tuple[tuple[str, str, float], ...] = ()
     narration: str | None = None
     footage: str | None = None
+    since: int = 2  # the spec version that added it: see PARTS
 
 
 @dataclass
@@ -373,6 +810,35 @@ def _items() -> list[Item]:
         Item(key, f"footage_{i:02d}{Path(name).suffix}", "footage", footage=name)
         for i, (key, name) in enumerate(FOOTAGE, 1)
     ]
+    # Version 3's videos number on after version 2's, so no earlier file is renamed.
+    n = len(STILLS)
+    items += [
+        Item(key, f"still_{i:02d}.mp4", "still", ((key, photo, float(s)),), since=3)
+        for i, (key, photo, s) in enumerate(STILLS_3, n + 1)
+    ]
+    n = len(MONTAGES)
+    items += [
+        Item(
+            key,
+            f"montage_{i:02d}.mp4",
+            "montage",
+            tuple((k, p, float(s)) for k, p, s in shots),
+            since=3,
+        )
+        for i, (key, shots) in enumerate(MONTAGES_3, n + 1)
+    ]
+    n = len(NARRATED)
+    items += [
+        Item(
+            key,
+            f"narrated_{i:02d}.mp4",
+            "narrated",
+            ((key, photo, float(s)),),
+            narration=text,
+            since=3,
+        )
+        for i, (key, photo, s, text) in enumerate(NARRATED_3, n + 1)
+    ]
     return items
 
 
@@ -384,12 +850,16 @@ def _hash(text: str) -> str:
 
 
 def _video_parts() -> dict[str, str]:
-    """Each item key's part: within each kind, alternately in the order of the keys' hashes."""
+    """Each item key's part: within each kind, alternately in the order of the keys' hashes,
+    one spec version after another (a version's videos go on from where the last one ended)."""
     parts: dict[str, str] = {}
     for kind in ("still", "montage", "narrated", "footage"):
-        keys = sorted((it.key for it in ITEMS if it.kind == kind), key=_hash)
-        for i, key in enumerate(keys):
-            parts[key] = PARTS[i % 2]
+        n = 0
+        for since in sorted({it.since for it in ITEMS}):
+            keys = [it.key for it in ITEMS if it.kind == kind and it.since == since]
+            for key in sorted(keys, key=_hash):
+                parts[key] = PARTS[n % 2]
+                n += 1
     return parts
 
 
@@ -451,10 +921,21 @@ def resolve_queries(items: Collection[Item]) -> list[Query]:
 
 def load_photo(source: str) -> np.ndarray:
     """A photo as RGB uint8 (height, width, 3). Raises ImportError or FileNotFoundError where
-    its package is missing, or where scikit-image would need to download it."""
+    its package is missing, or where scikit-image would need to download it. "lib:name@l,t,r,b"
+    is the photo cropped to that box; "slide:name" is drawn from SLIDES."""
     from PIL import Image
 
+    source, _, box = source.partition("@")
+    if box:
+        left, top, right, bottom = (int(v) for v in box.split(","))
+        photo = load_photo(source)
+        h, w = photo.shape[:2]
+        if not (0 <= left < right <= w and 0 <= top < bottom <= h):
+            raise ValueError(f"crop {box} is outside {source} ({w}x{h})")
+        return np.ascontiguousarray(photo[top:bottom, left:right])
     lib, _, name = source.partition(":")
+    if lib == "slide":
+        return _draw_slide(name)
     if lib == "skimage":
         from skimage import data
 
@@ -484,6 +965,112 @@ def load_photo(source: str) -> np.ndarray:
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         img = Image.alpha_composite(white, rgba)
     return np.asarray(img.convert("RGB"))
+
+
+def _font(name: str, size: int):  # type: ignore[no-untyped-def]
+    """A TrueType font that ships in matplotlib (DejaVu, STIX, Computer Modern)."""
+    from matplotlib import get_data_path
+    from PIL import ImageFont
+
+    path = Path(get_data_path()) / "fonts" / "ttf" / name
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing (PyPI package matplotlib)")
+    return ImageFont.truetype(str(path), size)
+
+
+def _draw_slide(name: str) -> np.ndarray:
+    """One of SLIDES, drawn at SLIDE_SIZE."""
+    from PIL import Image, ImageChops, ImageDraw, ImageFilter
+
+    spec = SLIDES[name]
+    w, h = SLIDE_SIZE
+    bg = spec["background"]
+    if "gradient" in bg:
+        top, bottom = (np.asarray(c, np.float32) for c in bg["gradient"])
+        t = np.linspace(0, 1, h, dtype=np.float32)[:, None]
+        column = (top * (1 - t) + bottom * t).round().astype(np.uint8)
+        img = Image.fromarray(np.ascontiguousarray(np.repeat(column[:, None], w, axis=1)))
+    elif "photo" in bg:
+        photo = Image.fromarray(load_photo(bg["photo"]))
+        scale = max(w / photo.width, h / photo.height)  # cover the slide, centred
+        photo = photo.resize(
+            (math.ceil(photo.width * scale), math.ceil(photo.height * scale)),
+            Image.Resampling.LANCZOS,
+        )
+        x0, y0 = (photo.width - w) // 2, (photo.height - h) // 2
+        dimmed = np.asarray(photo.crop((x0, y0, x0 + w, y0 + h))) * float(bg["dim"])
+        img = Image.fromarray(dimmed.round().astype(np.uint8))
+    else:
+        img = Image.new("RGB", (w, h), tuple(bg["fill"]))
+
+    def px(box: list[float]) -> list[int]:
+        return [round(v * (w if i % 2 == 0 else h)) for i, v in enumerate(box)]
+
+    for el in spec["draw"]:
+        draw = ImageDraw.Draw(img)
+        if "text" in el:
+            size = int(el["size"])
+            font = _font(el["font"], size)
+            while draw.textlength(el["text"], font=font) > el.get("width", 0.62) * w:
+                size -= 2
+                font = _font(el["font"], size)
+            at = (el["at"][0] * w, el["at"][1] * h)
+            anchor = el.get("anchor", "mm")
+            if "glow" in el:
+                halo = Image.new("RGB", img.size)
+                glow = tuple(el["glow"])
+                ImageDraw.Draw(halo).text(
+                    at,
+                    el["text"],
+                    font=font,
+                    anchor=anchor,
+                    fill=glow,
+                    stroke_width=max(2, size // 14),
+                    stroke_fill=glow,
+                )
+                img = ImageChops.add(img, halo.filter(ImageFilter.GaussianBlur(size / 7)))
+                draw = ImageDraw.Draw(img)
+            draw.text(at, el["text"], font=font, anchor=anchor, fill=tuple(el["fill"]))
+        elif "polygon" in el:
+            cx, cy = el["at"][0] * w, el["at"][1] * h
+            r = el["radius"] * h
+            line = int(el.get("line", 0))
+            if line:
+                draw.regular_polygon(
+                    (cx, cy, r), el["polygon"], el.get("rotate", 0), fill=tuple(el["outline"])
+                )
+                r -= line
+            draw.regular_polygon(
+                (cx, cy, r), el["polygon"], el.get("rotate", 0), fill=tuple(el["fill"])
+            )
+        elif "image" in el:
+            x0, y0, x1, y1 = px(el["box"])
+            photo = Image.fromarray(load_photo(el["image"]))
+            scale = min((x1 - x0) / photo.width, (y1 - y0) / photo.height)
+            size2 = (round(photo.width * scale), round(photo.height * scale))
+            photo = photo.resize(size2, Image.Resampling.LANCZOS)
+            img.paste(photo, (x0 + (x1 - x0 - size2[0]) // 2, y0 + (y1 - y0 - size2[1]) // 2))
+        else:
+            outline = el.get("outline")
+            draw.rounded_rectangle(
+                px(el["box"]),
+                radius=int(el.get("radius", 0)),
+                fill=tuple(el["fill"]),
+                outline=tuple(outline) if outline else None,
+                width=int(el.get("line", 1)),
+            )
+    return np.asarray(img)
+
+
+def _slides(items: list[Item]) -> dict[str, dict]:
+    """The SLIDES that ``items`` draw (for the cache key: a changed slide is a changed video)."""
+    names: set[str] = set()
+    for item in items:
+        for _, photo, _ in item.shots:
+            lib, _, name = photo.partition("@")[0].partition(":")
+            if lib == "slide":
+                names.add(name)
+    return {name: SLIDES[name] for name in sorted(names)}
 
 
 def _plan(*, narrated: bool, only: Collection[str] | None) -> tuple[list[Item], list[str]]:
@@ -610,6 +1197,7 @@ def _fingerprint(items: list[Item], queries: list[Query]) -> str:
             "fps": FPS,
             "size": MAX_SIZE,
             "items": [asdict(i) for i in items],
+            "slides": _slides(items),
             "queries": [asdict(q) for q in queries],
         },
         sort_keys=True,
