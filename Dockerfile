@@ -12,7 +12,10 @@ COPY recommender recommender
 COPY services services
 COPY api api
 COPY ui ui
-RUN pip install --no-cache-dir "torch==2.13.0" && pip install --no-cache-dir ".[media]"
+# rapidocr (the OCR models) with --no-deps: its declared opencv-python would clash with
+# opencv-python-headless; what it imports at run time is in pyproject.toml.
+RUN pip install --no-cache-dir "torch==2.13.0" && pip install --no-cache-dir ".[media]" \
+    && pip install --no-cache-dir --no-deps "rapidocr-onnxruntime==1.4.4"
 ENV VIDSEARCH_HOME=/data
 VOLUME ["/data"]
 CMD ["vidsearch", "doctor"]

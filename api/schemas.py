@@ -62,6 +62,9 @@ class SegmentOut(BaseModel):
     transcript: str
     tags: str
     thumbnail_url: str
+    seen: str = Field(default="", description="What it shows, in the words the web UI uses.")
+    people: list[str] = Field(default_factory=list, description='e.g. ["two people"]')
+    on_screen: list[str] = Field(default_factory=list, description="Text read on screen (OCR).")
 
 
 class VideoDetailOut(VideoOut):

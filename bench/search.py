@@ -174,16 +174,31 @@ def _pct(values: list[float], q: int) -> float:
 
 
 # --- quality -------------------------------------------------------------------------------------
-def index_devset(devset_dir: Path, home: Path):  # type: ignore[no-untyped-def]
+def index_devset(devset_dir: Path, home: Path, **overrides: object):  # type: ignore[no-untyped-def]
     from bench.devset import build_devset
     from indexer.pipeline import run_ingest_job
     from services.ingest import create_jobs
 
     devset = build_devset(devset_dir)
-    settings = Settings(home=home, summaries_at_index=False)
+    settings = Settings(home=home, summaries_at_index=False, **overrides)  # type: ignore[arg-type]
     for job_id in create_jobs(devset.videos, settings):
         run_ingest_job(job_id, settings=settings)
     return devset, settings
+
+
+def todays_defaults_row(devset, devset_dir: Path, home: Path) -> None:  # type: ignore[no-untyped-def]
+    """d8a89de's search on the same parts: indexed without on-screen text and people, and the
+    strict cut-off (no weak results: a hidden answer is a miss, as it was for its users)."""
+    t = time.perf_counter()
+    _, before = index_devset(devset_dir, home, screen_text=False, people=False, weak_results=0)
+    service = SearchService(before, load_embedder(before))
+    print(
+        _row(
+            "today's defaults (d8a89de)",
+            {p: evaluate(service, devset.part(p), "fused (d8a89de)") for p in PARTS},
+        )
+        + f"   (indexed in {time.perf_counter() - t:.0f} s)"
+    )
 
 
 def evaluate(service: SearchService, queries, method: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
@@ -202,6 +217,8 @@ def evaluate(service: SearchService, queries, method: str) -> dict[str, float]: 
         "fused: video, text, lexical": ("video", "text", "lexical"),
         "fused: + concept": ("video", "text", "lexical", "concept"),
         "fused: + looks": ("video", "text", "lexical", "looks"),
+        "fused: + people": ("video", "text", "lexical", "people"),
+        "fused (d8a89de)": ("video", "text", "lexical", "concept", "looks"),
         "fused (score)": SIGNALS,
         "fused (rrf)": SIGNALS,
     }
@@ -321,9 +338,11 @@ def quality(devset_dir: Path, calibrate: bool, train: bool = False) -> None:
             "fused: video, text, lexical",
             "fused: + concept",
             "fused: + looks",
+            "fused: + people",
             "fused (score)",
         ):
             print(_row(method, {p: evaluate(service, devset.part(p), method) for p in PARTS}))
+        todays_defaults_row(devset, devset_dir, Path(tmp) / "home-d8a89de")
         if not hasattr(load_embedder(settings), "align_scores"):
             print("fused + rerank: n/a (the embedder has no alignment head)")
         else:
@@ -340,18 +359,20 @@ def quality(devset_dir: Path, calibrate: bool, train: bool = False) -> None:
 
 
 def calibrate_fusion(service: SearchService, queries) -> tuple[dict[str, Calibration], float]:  # type: ignore[no-untyped-def]
-    """Grid search of floors, the concept and looks signals' weights and the cut-off on
-    ``queries`` (the tune part); objective: MRR + absent queries cut - present ones cut."""
+    """Grid search of floors, the concept, looks and people signals' weights and the cut-off on
+    ``queries`` (the tune part); objective: MRR + absent queries flagged weak + present queries
+    whose first result is strong (the cut-off only labels now: it hides nothing)."""
     hits = {q.text: service.signals(q.text) for q in queries}
     best: tuple[float, dict[str, Calibration], float] | None = None
     grid = itertools.product(
         (0.2, 0.25, 0.3, 0.35),
         (0.1, 0.15, 0.2, 0.25, 0.3),
-        (0.25, 0.5, 1.0),
+        (0.25, 0.5),
         (0.0, 0.25, 0.5),
-        (0.02, 0.05, 0.1, 0.15, 0.2),
+        (0.0, 0.25, 0.5, 1.0),
+        (0.02, 0.05, 0.1, 0.15, 0.2, 0.3),
     )
-    for text_floor, video_floor, concept_weight, looks_weight, threshold in grid:
+    for text_floor, video_floor, concept_weight, looks_weight, people_weight, threshold in grid:
         shipped = calibrations(ZERO_SHOT)
         cal = {
             "text": Calibration(1.0, text_floor, text_floor + 0.4),
@@ -361,24 +382,26 @@ def calibrate_fusion(service: SearchService, queries) -> tuple[dict[str, Calibra
                 concept_weight, shipped["concept"].floor, shipped["concept"].ceiling
             ),
             "looks": Calibration(looks_weight, shipped["looks"].floor, shipped["looks"].ceiling),
+            "people": Calibration(
+                people_weight, shipped["people"].floor, shipped["people"].ceiling
+            ),
         }
         service.calibration = cal
         service.settings = service.settings.model_copy(update={"relevance_threshold": threshold})
-        rr, absent_cut, present_cut = [], [], []
+        rr, absent_weak, first_strong = [], [], []
         for q in queries:
             resp = service.rank(hits[q.text], limit=100, offset=0, fusion="score")
             names = [Path(r.path).name for r in resp.results]
             if q.kind == "absent":
-                absent_cut.append(resp.cut_off)
+                absent_weak.append(resp.cut_off)
                 continue
-            present_cut.append(resp.cut_off)
+            first_strong.append(bool(resp.results) and not resp.results[0].weak)
             rank = next((i + 1 for i, n in enumerate(names) if n in q.relevant), None)
             rr.append(1 / rank if rank else 0.0)
-        # Hiding a good answer costs more than showing weak ones for a query with none.
         score = (
             statistics.mean(rr)
-            + 0.5 * statistics.mean(absent_cut)
-            - 1.5 * statistics.mean(present_cut)
+            + 0.5 * statistics.mean(absent_weak)
+            + 0.5 * statistics.mean(first_strong)
         )
         if best is None or score > best[0]:
             best = (score, cal, threshold)

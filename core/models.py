@@ -132,6 +132,11 @@ class Segment(Base):
     class_beliefs: Mapped[str | None] = mapped_column(Text)
     # How its frames look (core/looks.py: dark, black and white, colours), for the looks signal.
     looks: Mapped[str | None] = mapped_column(Text)
+    # Text read on screen in its frames (OCR), one line per read line; NULL: never read (indexed
+    # before it existed, or with VIDSEARCH_SCREEN_TEXT off), "" read and found nothing.
+    screen_text: Mapped[str | None] = mapped_column(Text)
+    # Faces and people seen (core/people.py, JSON); NULL: never looked for.
+    people: Mapped[str | None] = mapped_column(Text)
     # The same segment in the pending space (a re-embed for a newly trained model): swapped in
     # for every ready video at once, so search never mixes two spaces.
     next_video_vector: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -134,6 +134,12 @@ class Settings(BaseSettings):
     )
     whisper_language: str | None = Field(default="en")
     transcribe: bool = True
+    screen_text: bool = Field(
+        default=True, description="Read the text shown on screen (OCR) while indexing."
+    )
+    people: bool = Field(
+        default=True, description="Count the faces and people seen while indexing."
+    )
     bridge_top_k: int = Field(default=5, ge=1, le=1000)
     bridge_temperature: float = Field(default=2.0, gt=0)
     tags_per_segment: int = Field(default=3, ge=0, le=20)

@@ -1,6 +1,7 @@
-"""What segments indexed before the catalog kept it still lack (schema 0006): class beliefs,
-computed from their stored clip features, and looks, from their stored thumbnails. Nothing is
-decoded again, and the videos' revisions move so every index rewrites their points."""
+"""What segments indexed before the catalog kept it still lack: class beliefs (schema 0006),
+computed from their stored clip features, looks, and the text on screen and the people seen
+(schema 0008), from their stored thumbnails. Nothing is decoded again, and the videos' revisions
+move so every index rewrites their points."""
 
 from __future__ import annotations
 
@@ -9,14 +10,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, false, func, or_, select, update
 
-from core.arrays import unpack_f16_matrix
+from core.arrays import pack_f32, unpack_f16_matrix
 from core.beliefs import beliefs_to_text
 from core.db import session_scope
 from core.looks import frame_looks, looks_to_text
 from core.models import Segment, Video
+from core.people import people_to_text
 from core.settings import Settings
+from indexer.detect import Seen, SegmentDetectors
+from indexer.embed import with_screen_text
+from model_lifecycle.spaces import read_spaces
 
 log = logging.getLogger(__name__)
 
@@ -86,3 +91,104 @@ def backfill_segments(settings: Settings, beliefs: Beliefs | None = None) -> int
                 update(Video).where(Video.id.in_(videos)).values(revision=Video.revision + 1)
             )
         done += len(rows)
+
+
+Detect = Callable[[Sequence[np.ndarray]], Seen]
+EmbedText = Callable[[list[str]], np.ndarray]
+Progress = Callable[[int, int], None]  # (segments done, segments to do)
+
+
+def thumbnail_rgb(path: Path) -> np.ndarray | None:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            return np.asarray(img.convert("RGB"))
+    except (OSError, UnidentifiedImageError) as exc:
+        log.warning("cannot read %s: %s", path, exc)
+        return None
+
+
+def _wanted(settings: Settings, text: bool) -> ColumnElement[bool]:
+    conditions = []
+    if text:
+        conditions.append(Segment.screen_text.is_(None))
+    if settings.people:
+        conditions.append(Segment.people.is_(None))
+    return or_(*conditions) if conditions else false()
+
+
+def backfill_seen(
+    settings: Settings,
+    *,
+    detect: Detect | None = None,
+    embed_text: EmbedText | None = None,
+    on_progress: Progress | None = None,
+) -> int:
+    """Read the text on screen and count the people in the stored thumbnail of every segment
+    indexed before either was done (as the settings turn them on); returns how many changed.
+
+    The thumbnail is the segment's middle frame at the width the pipeline reads (320), so it
+    suffices: a segment whose text changes between frames gets the middle frame's. A segment with
+    text gets it in its caption and a new text vector (the active model's); while a trained
+    model's vectors are being filled in (a pending space) that waits for the next reindex.
+    Batches commit one by one: an interrupted run keeps what it did and a rerun does the rest."""
+    with session_scope(settings) as session:
+        _, pending = read_spaces(session=session)
+    text = settings.screen_text and pending is None
+    if settings.screen_text and not text:
+        log.warning("on-screen text waits for the re-embed in progress to finish: reindex then")
+    wanted = _wanted(settings, text)
+    detect = detect or SegmentDetectors(screen_text=text, people=settings.people)
+    with session_scope(settings) as session:
+        total = session.scalar(select(func.count(Segment.id)).where(wanted)) or 0
+    done = 0
+    while done < total:
+        with session_scope(settings) as session:
+            rows = session.execute(
+                select(
+                    Segment.id,
+                    Segment.video_id,
+                    Segment.thumbnail,
+                    Segment.caption,
+                    Segment.screen_text.is_(None),
+                    Segment.people.is_(None),
+                )
+                .where(wanted)
+                .order_by(Segment.id)
+                .limit(BATCH)
+            ).all()
+            if not rows:
+                break
+            values: dict[int, dict[str, object]] = {}
+            captions: dict[int, str] = {}
+            for segment_id, _, thumbnail, caption, no_text, no_people in rows:
+                rgb = thumbnail_rgb(settings.thumbnails_dir / thumbnail) if thumbnail else None
+                seen = detect([rgb] if rgb is not None else [])
+                row: dict[str, object] = {}
+                if text and no_text:
+                    lines = seen.screen_text or []
+                    row["screen_text"] = "\n".join(lines)
+                    if lines:
+                        captions[segment_id] = with_screen_text(caption, lines)
+                if settings.people and no_people:
+                    row["people"] = people_to_text(seen.people or {})
+                values[segment_id] = row
+            if captions:
+                if embed_text is None:
+                    from model_lifecycle.active import load_embedder
+
+                    embed_text = load_embedder(settings).embed_text
+                vectors = embed_text(list(captions.values()))
+                for (segment_id, caption), vector in zip(captions.items(), vectors, strict=True):
+                    values[segment_id].update(caption=caption, text_vector=pack_f32(vector))
+            for segment_id, row in values.items():
+                session.execute(update(Segment).where(Segment.id == segment_id).values(**row))
+            videos = sorted({r[1] for r in rows})
+            session.execute(
+                update(Video).where(Video.id.in_(videos)).values(revision=Video.revision + 1)
+            )
+        done += len(rows)
+        if on_progress is not None:
+            on_progress(min(done, total), total)
+    return done

@@ -16,6 +16,7 @@ from core.beliefs import beliefs_to_text
 from core.catalog import replace_segments
 from core.looks import looks_to_text
 from core.models import Job, JobStatus, Segment, Video, VideoStatus, utcnow
+from core.people import people_to_text
 from indexer.embed import EmbeddedSegment, SpaceVectors
 from model_lifecycle.spaces import set_next_vectors
 
@@ -88,6 +89,8 @@ def commit_video(
             clip_features=pack_f16_matrix(s.planned.clip_features),
             class_beliefs=beliefs_to_text(s.beliefs),
             looks=looks_to_text(s.planned.looks),
+            screen_text=None if s.planned.screen_text is None else "\n".join(s.planned.screen_text),
+            people=None if s.planned.people is None else people_to_text(s.planned.people),
         )
         for s in segments
     ]

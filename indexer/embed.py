@@ -4,6 +4,7 @@ see model_lifecycle/reembed.py)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -31,12 +32,30 @@ class EmbeddedSegment:
     beliefs: dict[int, float] = field(default_factory=dict)  # likely classes: the concept signal
 
 
-def caption_text(transcript: str, tags: Sequence[str]) -> str:
-    """What text search reads for a segment: what is said, then what is seen."""
+def caption_text(transcript: str, tags: Sequence[str], on_screen: Sequence[str] = ()) -> str:
+    """What text search reads for a segment: what is said, what is written on screen, then what
+    is seen."""
     seen = ", ".join(tags)
-    if transcript and seen:
-        return f"{transcript}\n[seen: {seen}]"
-    return transcript or (f"[seen: {seen}]" if seen else "")
+    shown = " / ".join(line for line in on_screen if line.strip())
+    parts = [
+        transcript,
+        f"[on screen: {shown}]" if shown else "",
+        f"[seen: {seen}]" if seen else "",
+    ]
+    return "\n".join(p for p in parts if p)
+
+
+_SEEN_PART = re.compile(r"\n?\[seen: ([^\]]*)\]\s*$")
+_SCREEN_PART = re.compile(r"\n?\[on screen: [^\]]*\]")
+
+
+def with_screen_text(caption: str, on_screen: Sequence[str]) -> str:
+    """A stored caption with the text read on screen put in its place (``vidsearch reindex``
+    reading the text of segments indexed before it was read)."""
+    seen = _SEEN_PART.search(caption)
+    head = caption[: seen.start()] if seen else caption
+    transcript = _SCREEN_PART.sub("", head).strip()
+    return caption_text(transcript, [seen.group(1)] if seen and seen.group(1) else [], on_screen)
 
 
 class SpacesMoved(Exception):
@@ -98,7 +117,10 @@ class SpaceVectors:
         words = self.embedder.caption_words(self.clips)  # read by search: the top classes
         beliefs = self.embedder.class_beliefs(self.clips)  # read by search: the concept signal
         # A segment with neither speech nor tags still gets a text vector: the empty caption's.
-        self.captions = [caption_text(t, w) for t, w in zip(transcripts, words, strict=True)]
+        self.captions = [
+            caption_text(t, w, p.screen_text or ())
+            for t, w, p in zip(transcripts, words, planned, strict=True)
+        ]
         if self.follows_spaces:
             active, pending = self.current_refs(None)
             name = self._compute(active)

@@ -34,6 +34,7 @@ from indexer.commit import (
     prune_thumbnails,
     write_thumbnails,
 )
+from indexer.detect import SegmentDetectors
 from indexer.embed import MAX_SPACE_RETRIES, SpacesMoved, SpaceVectors
 from indexer.jobs import (
     JobProgress,
@@ -250,7 +251,12 @@ def _stages(
                         faults.point("sample")
 
                 planned = analyse(
-                    reg.path, reg.info, settings, models.embedder, on_progress=on_sample
+                    reg.path,
+                    reg.info,
+                    settings,
+                    models.embedder,
+                    on_progress=on_sample,
+                    detect=SegmentDetectors.from_settings(settings, clock),
                 )
             progress.update("transcribe", 0.0, force=True)
             with clock("transcribe (wait)"):

@@ -13,6 +13,7 @@ from PIL import Image
 from core.errors import BadInput
 from core.looks import frame_looks, mean_looks
 from core.settings import Settings
+from indexer.detect import Seen, SegmentDetectors
 from indexer.media import MediaInfo, SampledFrame, sample_frames
 from indexer.segment import Clip, Segmenter, colour_signature
 from videobert.embedder import Embedder
@@ -30,6 +31,10 @@ class PlannedSegment:
     clip_features: np.ndarray  # (n_clips, feature_dim)
     thumbnail_jpeg: bytes
     looks: dict[str, float] = field(default_factory=dict)  # core/looks.py: mean over its clips
+    # Read in its frames (indexer/screen_text.py); None: not read (the stage is off).
+    screen_text: list[str] | None = None
+    # Faces and people seen (indexer/people.py, as core/people.py keeps it); None: not looked for.
+    people: dict[str, float] | None = None
 
 
 @dataclass
@@ -39,11 +44,15 @@ class _OpenSegment:
     features: list[np.ndarray | None] = field(default_factory=list)
     looks: list[dict[str, float]] = field(default_factory=list)
     thumbnail: bytes | None = None
+    seen: Seen | None = None
 
-    def seal(self) -> None:
-        """Make the thumbnail and let go of the frames (long videos must not pile them up)."""
+    def seal(self, detect: SegmentDetectors | None) -> None:
+        """Make the thumbnail, read text and count people in the clips' frames (thumbnail size),
+        and let go of the frames (long videos must not pile them up)."""
         if self.thumbnail is None:
             self.thumbnail = jpeg_bytes(self.clips[len(self.clips) // 2].samples[0].thumb_rgb)
+            if detect is not None and detect.enabled:
+                self.seen = detect([c.samples[0].thumb_rgb for c in self.clips if c.samples])
             for clip in self.clips:
                 clip.samples = []
 
@@ -60,8 +69,10 @@ def analyse(
     settings: Settings,
     embedder: Embedder,
     on_progress: Callable[[float], None] = lambda _f: None,
+    detect: SegmentDetectors | None = None,
 ) -> list[PlannedSegment]:
-    """Decode once; return the video's segments with clip features and thumbnails."""
+    """Decode once; return the video's segments with clip features and thumbnails (and what
+    ``detect`` reads and counts in their frames)."""
     segmenter: Segmenter[SampledFrame] = Segmenter(
         clip_seconds=settings.clip_seconds,
         max_segment_seconds=settings.max_segment_seconds,
@@ -93,7 +104,7 @@ def analyse(
             clip.samples = [middle]
             for index, older in segments.items():
                 if index < clip.segment_index:
-                    older.seal()
+                    older.seal(detect)
         if len(pending) >= settings.frame_batch_size:
             flush()
 
@@ -116,7 +127,7 @@ def analyse(
     planned = []
     for new_index, old_index in enumerate(sorted(segments)):
         seg = segments[old_index]
-        seg.seal()
+        seg.seal(detect)
         assert seg.thumbnail is not None
         planned.append(
             PlannedSegment(
@@ -129,6 +140,8 @@ def analyse(
                 ),
                 thumbnail_jpeg=seg.thumbnail,
                 looks=mean_looks(seg.looks),
+                screen_text=seg.seen.screen_text if seg.seen else None,
+                people=seg.seen.people if seg.seen else None,
             )
         )
     on_progress(1.0)

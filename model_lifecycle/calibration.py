@@ -33,6 +33,7 @@ ZERO_SHOT: CalibrationData = {
     "lexical": {"weight": 0.6, "floor": 0.0, "ceiling": 1.0},
     "concept": {"weight": 0.25, "floor": 0.05, "ceiling": 0.5},
     "looks": {"weight": 0.25, "floor": 0.2, "ceiling": 1.0},
+    "people": {"weight": 0.25, "floor": 0.2, "ceiling": 1.0},
 }
 # The fused score below which a result is too weak to show (the cut-off), chosen with the floors.
 # It is in units of evidence, which every model's floors and ceilings map onto alike, so a
@@ -40,7 +41,7 @@ ZERO_SHOT: CalibrationData = {
 ZERO_SHOT_THRESHOLD = 0.05
 # Signals whose scores do not depend on the embedding model (the words of captions, the frame
 # classifier's beliefs): a calibration recorded before one of them existed takes ZERO_SHOT's.
-MODEL_FREE = ("lexical", "concept", "looks")
+MODEL_FREE = ("lexical", "concept", "looks", "people")
 # Query by example compares like with like (video to video, caption to caption): similarities
 # run much higher than text-to-video ones, so the evidence starts higher too.
 EXAMPLE: CalibrationData = {

@@ -47,6 +47,9 @@ if [ ! -f "$stamp" ]; then
   # torch first and pinned, so that nothing pulls a multi-GB CUDA build.
   quietly "$VENV/bin/python" -m pip install -q "torch==2.13.0"
   quietly "$VENV/bin/python" -m pip install -q -e ".[dev,media]"
+  # The OCR models (indexer/screen_text.py) without their declared opencv-python, which would
+  # clash with opencv-python-headless; what they import at run time is in pyproject.toml.
+  quietly "$VENV/bin/python" -m pip install -q --no-deps "rapidocr-onnxruntime==1.4.4"
   rm -f "$VENV"/.installed-*
   touch "$stamp"
 fi

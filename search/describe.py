@@ -1,14 +1,16 @@
 """What a stretch of video shows, in the words people read on a moment, a video page and a
-summary: the hedged visual tags (only as specific as the frame classifier is sure,
-videobert/hedging.py) and how the picture looks (core/looks.py: dark, black and white, colourful,
-a colour that fills it). Never the classifier's raw top classes: a city at night is not a
-"scoreboard" because that class came first. Nothing here claims more than those two measure."""
+summary: the people seen (search/people.py: counts stop at three, as the detector's are rough),
+the hedged visual tags (only as specific as the frame classifier is sure, videobert/hedging.py),
+how the picture looks (core/looks.py: dark, black and white, colourful, a colour that fills it)
+and the text read on screen. Never the classifier's raw top classes: a city at night is not a
+"scoreboard" because that class came first. Nothing here claims more than those measure."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
 from search.looks import COLOUR_FULL_SHARE, FULL_SHARE
+from search.people import people_words
 
 # How much of the picture a look must fill before the words say it: stricter than search's full
 # shares, since a description must not overstate (a quarter of dark pixels is not "dark").
@@ -18,6 +20,7 @@ SAYS_COLOURFUL = FULL_SHARE["colourful"]
 SAYS_HUE = 1.4 * COLOUR_FULL_SHARE  # a colour is "mostly" there when it fills over a third
 HUES = ("red", "orange", "yellow", "green", "blue", "purple", "pink")
 NOTHING_NAMED = "nothing the picture model can name"
+MAX_SCREEN_CHARS = 80  # of on-screen text on a moment or a summary line: a slide's first lines
 
 
 def look_words(looks: Mapping[str, float] | None) -> list[str]:
@@ -46,24 +49,64 @@ def split_tags(tags: str | Sequence[str] | None) -> list[str]:
     return [t.strip() for t in items if t and t.strip()]
 
 
-def seen_text(tags: str | Sequence[str] | None, looks: Mapping[str, float] | None) -> str:
-    """One line for what a stretch shows: "vehicle, tram · dark, mostly blue"; "a dark scene"
-    when nothing is named; "" when there is nothing to say."""
+def screen_words(on_screen: Sequence[str] | None, limit: int = MAX_SCREEN_CHARS) -> str:
+    """The text read on screen, quoted and cut to ``limit`` characters: 'on screen: “STOP”'."""
+    # Brackets would end the moment's "[seen: ...]" early for whoever parses it.
+    lines = [line.strip().replace("[", "(").replace("]", ")") for line in on_screen or ()]
+    lines = [line for line in lines if line]
+    if not lines:
+        return ""
+    text = " / ".join(lines)
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return f"on screen: “{text}”"
+
+
+def screen_sentence(on_screen: Sequence[str] | None) -> str:
+    """``screen_words`` as a summary's sentence ('On screen: “STOP”.'), or ""."""
+    words = screen_words(on_screen)
+    return words[0].upper() + words[1:] + "." if words else ""
+
+
+def seen_text(
+    tags: str | Sequence[str] | None,
+    looks: Mapping[str, float] | None,
+    people: Mapping[str, float] | None = None,
+    on_screen: Sequence[str] | None = None,
+) -> str:
+    """One line for what a stretch shows: "two people · vehicle, tram · dark, mostly blue ·
+    on screen: “STOP”"; "a dark scene" when only looks are said; "" when there is nothing to
+    say."""
+    who = people_words(people)
     named = split_tags(tags)
     how = look_words(looks)
+    parts = [", ".join(who)] if who else []
     if named:
-        return ", ".join(named) + (f" · {', '.join(how)}" if how else "")
+        parts.append(", ".join(named))
     if how:
-        return f"a {', '.join(how)} scene"
-    return ""
+        parts.append(", ".join(how) if parts else f"a {', '.join(how)} scene")
+    if shown := screen_words(on_screen):
+        parts.append(shown)
+    return " · ".join(parts)
 
 
-def sentence(tags: str | Sequence[str] | None, looks: Mapping[str, float] | None) -> str:
-    """``seen_text`` as a summary's sentence; never empty: a stretch with nothing to say says
-    so."""
-    text = seen_text(tags, looks)
-    if not text:
-        return NOTHING_NAMED[0].upper() + NOTHING_NAMED[1:] + "."
-    if split_tags(tags):
-        return f"Shows {text.replace(' · ', '; ')}."
-    return text[0].upper() + text[1:] + "."
+def sentence(
+    tags: str | Sequence[str] | None,
+    looks: Mapping[str, float] | None,
+    people: Mapping[str, float] | None = None,
+    on_screen: Sequence[str] | None = None,
+) -> str:
+    """What a silent stretch shows as a summary's sentence; never empty: a stretch with nothing
+    to say says so. "Two people; shows vehicle; dark. On screen: “STOP”." """
+    seen = seen_text(tags, looks, people)
+    shown = screen_words(on_screen)
+    if not seen:
+        seen = NOTHING_NAMED if not shown else ""
+    elif split_tags(tags):
+        who = people_words(people)
+        rest = seen.split(" · ", 1)[1] if who else seen
+        seen = ("; ".join(who) + "; " if who else "") + "shows " + rest.replace(" · ", "; ")
+    else:
+        seen = seen.replace(" · ", "; ")
+    parts = [p[0].upper() + p[1:] + "." for p in (seen, shown) if p]
+    return " ".join(parts)

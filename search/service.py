@@ -1,6 +1,6 @@
-"""Hybrid moment retrieval: one query embedding, five signals (video, text, lexical, concept, looks), fused,
-grouped into videos with their best moments; what falls under the relevance cut-off follows the
-strong results, flagged weak."""
+"""Hybrid moment retrieval: one query embedding, six signals (video, text, lexical, concept, looks,
+people), fused, grouped into videos with their best moments; what falls under the relevance
+cut-off follows the strong results, flagged weak."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from search.fusion import (
 )
 from search.live import LiveIndex
 from search.looks import looks_hits, query_looks
+from search.people import people_hits, query_people
 from search.rescoring import rescore
 from search.types import Moment, QueryError, SearchResponse, VideoResult, check_paging, clean_query
 from videobert.vocabulary import Concept, concept_belief, query_concepts
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 # (query, moment texts) -> one relevance score per moment, e.g. VideoBERT's alignment head.
 Reranker = Callable[[str, Sequence[str]], Sequence[float]]
 RERANK_TOP = 20
-SIGNALS = ("video", "text", "lexical", "concept", "looks")
+SIGNALS = ("video", "text", "lexical", "concept", "looks", "people")
 EXAMPLE_CALIBRATION = calibrations(EXAMPLE)
 EXAMPLE_THRESHOLD = 0.10  # like-with-like evidence: the cut-off example queries always had
 
@@ -97,7 +98,8 @@ class SearchService:
 
         The concept signal rescores the other signals' candidates: how likely each shows a thing
         the query names, by the classes under that name (videobert/vocabulary.py); the looks
-        signal, how fully each shows the looks the query asks for (search/looks.py)."""
+        signal, how fully each shows the looks the query asks for (search/looks.py); the people
+        signal, the people, faces and talking the query asks for (search/people.py)."""
         self.live.ensure_fresh()
         qvec = self.embedder.embed_text([query])[0]
         n = self.settings.search_candidates
@@ -109,6 +111,7 @@ class SearchService:
         candidates = list(hits.values())
         hits["concept"] = concept_hits(query_concepts(query), candidates)
         hits["looks"] = looks_hits(query_looks(query), candidates)
+        hits["people"] = people_hits(query_people(query), candidates)
         return hits
 
     def search(
@@ -285,11 +288,13 @@ def concept_hits(concepts: Sequence[Concept], candidates: Iterable[Sequence[Hit]
 
 
 def moment_caption(payload: Mapping[str, Any]) -> str:
-    """A moment's words as people see them: what is said, then ``[seen: ...]`` with the hedged
-    tags and the looks (search/describe.py); the classifier's raw top classes stay in the
-    caption search reads, never on a result."""
+    """A moment's words as people see them: what is said, then ``[seen: ...]`` with the people,
+    the hedged tags, the looks and the text on screen (search/describe.py); the classifier's raw
+    top classes stay in the caption search reads, never on a result."""
     said = str(payload.get("said") or "").strip()
-    seen = describe.seen_text(payload.get("tags"), payload.get("looks"))
+    seen = describe.seen_text(
+        payload.get("tags"), payload.get("looks"), payload.get("people"), payload.get("on_screen")
+    )
     return "\n".join(part for part in (said, f"[seen: {seen}]" if seen else "") if part)
 
 

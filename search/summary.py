@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from core.looks import looks_from_text
 from core.models import Segment, Summary, Video, VideoStatus
+from core.people import people_from_text, screen_lines
 from core.settings import Settings
 from search import describe
 
@@ -91,10 +92,17 @@ def timeline(segments: Sequence[Segment]) -> list[TimedSentence]:
     where nothing is said: consecutive silent segments that look alike are one stretch."""
     out: list[TimedSentence] = []
     for seg in segments:
+        on_screen = screen_lines(seg.screen_text)
         if seg.transcript.strip():
             out += _spoken(seg)
+            # What a slide or a sign says beside the speech, once while it stays the same.
+            shown = describe.screen_sentence(on_screen)
+            if shown and shown not in [t.text for t in out[-4:] if not t.spoken]:
+                out.append(TimedSentence(seg.start, shown, seg.end, spoken=False))
             continue
-        said = describe.sentence(seg.tags, looks_from_text(seg.looks))
+        said = describe.sentence(
+            seg.tags, looks_from_text(seg.looks), people_from_text(seg.people), on_screen
+        )
         last = out[-1] if out else None
         if last is not None and not last.spoken and last.text == said:
             out[-1] = TimedSentence(last.start, said, seg.end, spoken=False)

@@ -6,7 +6,7 @@ the vector index from the catalog."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from core.db import session_scope
 from core.job_claims import job_is_alive
 from core.looks import looks_from_text
 from core.models import Job, JobStatus, Segment, Video, VideoStatus
+from core.people import people_from_text, screen_lines
 from core.settings import Settings
 from core.vectors import (
     SyncReport,
@@ -83,6 +84,8 @@ def video_detail(settings: Settings, video_id: str) -> dict[str, Any]:
                     Segment.transcript,
                     Segment.tags,
                     Segment.looks,
+                    Segment.people,
+                    Segment.screen_text,
                 )
                 .where(Segment.video_id == video_id)
                 .order_by(Segment.index)
@@ -95,8 +98,8 @@ def video_detail(settings: Settings, video_id: str) -> dict[str, Any]:
             "fps": v.fps,
             "video_codec": v.video_codec,
             "audio_codec": v.audio_codec,
-            # "seen": what people are told a segment shows (search/describe.py): hedged tags
-            # and looks, never the classifier's raw top classes.
+            # "seen": what people are told a segment shows (search/describe.py): people, hedged
+            # tags, looks and the text on screen, never the classifier's raw top classes.
             "segment_list": [
                 {
                     "index": i,
@@ -104,10 +107,14 @@ def video_detail(settings: Settings, video_id: str) -> dict[str, Any]:
                     "end": e,
                     "transcript": t,
                     "tags": g,
-                    "seen": describe.seen_text(g, looks_from_text(lk)),
+                    "seen": describe.seen_text(
+                        g, looks_from_text(lk), people_from_text(pp), screen_lines(st)
+                    ),
                     "looks": describe.look_words(looks_from_text(lk)),
+                    "people": describe.people_words(people_from_text(pp)),
+                    "on_screen": screen_lines(st),
                 }
-                for i, s, e, t, g, lk in segments
+                for i, s, e, t, g, lk, pp, st in segments
             ],
         }
 
@@ -287,16 +294,22 @@ def health(settings: Settings) -> dict[str, Any]:
 
 
 def reindex(
-    settings: Settings, *, rebuild: bool = False, store: VectorStore | None = None
+    settings: Settings,
+    *,
+    rebuild: bool = False,
+    store: VectorStore | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[str, SyncReport]:
     """Sync (or drop and rebuild) the vector index from the catalog; returns where it lives and
     what changed. ``store``: the index to mend (the API passes the one it searches); without
     one, in the embedded mode (each process keeps its own index in memory) this only checks the
-    catalog's vectors. Segments indexed before the catalog kept class beliefs and looks get
-    them first, from their stored clip features and thumbnails (indexer/backfill.py)."""
-    from indexer.backfill import backfill_segments  # heavy imports only when there is work
+    catalog's vectors. Segments indexed before the catalog kept class beliefs, looks, on-screen
+    text and people get them first, from their stored clip features and thumbnails
+    (indexer/backfill.py; ``on_progress(done, total)`` follows the text and people)."""
+    from indexer.backfill import backfill_seen, backfill_segments  # heavy: only for work
 
     backfill_segments(settings)
+    backfill_seen(settings, on_progress=on_progress)
     store = store or open_vector_store(settings)
     with session_scope(settings) as session:
         report = (rebuild_from_catalog if rebuild else sync_from_catalog)(store, session)

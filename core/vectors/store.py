@@ -23,7 +23,8 @@ POINT_NAMESPACE = uuid.UUID("6f1c3a52-8a8e-4f0e-9a57-2f3b0c1d9e41")
 DENSE = ("video", "text")
 LEXICAL = "lexical"
 # Bump when the payload's shape changes: a sync then rewrites every point.
-PAYLOAD_VERSION = 5  # 5: what is said and the hedged tags, apart from the caption
+# 5: what is said and the hedged tags, apart from the caption; 6: people and on-screen text.
+PAYLOAD_VERSION = 6
 STALE = -1  # the revision reported for a point written under an older payload shape
 
 

@@ -12,6 +12,7 @@ from core.beliefs import beliefs_from_text
 from core.lexical import sparse_vector
 from core.looks import looks_from_text
 from core.models import Segment, Video, VideoStatus
+from core.people import people_from_text, screen_lines
 from core.vectors.store import (
     PAYLOAD_VERSION,
     SegmentPoint,
@@ -44,6 +45,9 @@ def segment_point(video: Video, segment: Segment) -> SegmentPoint:
             # Class index (as text: payload keys are strings) -> probability, for the concept signal.
             "beliefs": {str(c): p for c, p in beliefs_from_text(segment.class_beliefs).items()},
             "looks": looks_from_text(segment.looks),
+            # Faces and people seen (core/people.py), for the people signal and the words.
+            "people": people_from_text(segment.people),
+            "on_screen": screen_lines(segment.screen_text),
             "has_speech": bool(segment.transcript.strip()),
             # A segment with neither speech nor tags has no text worth matching.
             "has_text": bool(segment.caption.strip()),

@@ -69,7 +69,7 @@ def test_migrations_run_again_as_a_no_op(settings):
     engine = get_engine(settings)
     upgrade_schema(engine)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0007"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0008"
 
 
 def test_the_schema_head_the_fast_start_trusts_is_alembics_head(settings):

@@ -68,3 +68,92 @@ def test_old_segments_get_beliefs_and_looks_once_and_the_index_sees_them(catalog
     }
     assert all(p["beliefs"] == {"2": 0.75} for p in payloads.values())
     assert payloads[(first, 0)]["looks"]["red"] > 0.9
+
+
+def test_reindex_reads_text_and_people_in_old_thumbnails_once_with_progress(catalog):
+    from core.people import people_from_text
+    from indexer.backfill import backfill_seen
+    from indexer.detect import Seen
+
+    first = add_ready_video(catalog, "a.mp4", ["one", "[seen: street sign]"])
+    second = add_ready_video(catalog, "b.mp4", ["three"], seed=1)
+    thumb = catalog.thumbnails_dir / first / "00001.jpg"
+    thumb.parent.mkdir(parents=True)
+    Image.fromarray(np.full((24, 32, 3), 200, np.uint8)).save(thumb)
+    with session_scope(catalog) as session:
+        session.execute(
+            update(Segment)
+            .where(Segment.video_id == first, Segment.index == 1)
+            .values(thumbnail=f"{first}/00001.jpg")
+        )
+        old_vector = session.scalar(
+            select(Segment.text_vector).where(Segment.video_id == first, Segment.index == 1)
+        )
+    looked_at: list[int] = []
+
+    def detect(frames):  # type: ignore[no-untyped-def]
+        looked_at.append(len(frames))
+        if not frames:
+            return Seen([], {})
+        return Seen(["NO PARKING"], {"people": 2, "faces": 1, "largest_face": 0.2})
+
+    embedded: list[list[str]] = []
+
+    def embed_text(captions):  # type: ignore[no-untyped-def]
+        embedded.append(captions)
+        return np.ones((len(captions), 8), np.float32)
+
+    progress: list[tuple[int, int]] = []
+    changed = backfill_seen(
+        catalog,
+        detect=detect,
+        embed_text=embed_text,
+        on_progress=lambda d, t: progress.append((d, t)),
+    )
+    assert changed == 3 and progress == [(3, 3)]
+    assert sorted(looked_at) == [0, 0, 1]  # two segments have no thumbnail on disk
+    # Only the segment with text gets a new caption, and a text vector for it.
+    assert embedded == [["[on screen: NO PARKING]\n[seen: street sign]"]]
+    assert backfill_seen(catalog, detect=detect, embed_text=embed_text) == 0  # done once
+    with session_scope(catalog) as session:
+        rows = {
+            (v, i): (text, people, caption, vector)
+            for v, i, text, people, caption, vector in session.execute(
+                select(
+                    Segment.video_id,
+                    Segment.index,
+                    Segment.screen_text,
+                    Segment.people,
+                    Segment.caption,
+                    Segment.text_vector,
+                )
+            )
+        }
+        revisions = dict(session.execute(select(Video.id, Video.revision)).all())
+    text, people, caption, vector = rows[(first, 1)]
+    assert text == "NO PARKING" and people_from_text(people)["people"] == 2
+    assert vector != old_vector
+    # Looked for without a picture: marked done ("" and {}), claiming nobody and nothing read.
+    assert rows[(second, 0)][:2] == ("", "{}") and people_from_text("{}") == {}
+    assert revisions == {first: 2, second: 2}
+    store = open_vector_store(catalog)
+    with session_scope(catalog) as session:
+        sync_from_catalog(store, session)
+    payload = next(
+        p["payload"]
+        for p in store.points().values()
+        if (p["payload"]["video_id"], p["payload"]["index"]) == (first, 1)
+    )
+    assert payload["on_screen"] == ["NO PARKING"] and payload["people"]["faces"] == 1
+
+
+def test_with_the_stages_off_reindex_reads_nothing(catalog):
+    from indexer.backfill import backfill_seen
+
+    add_ready_video(catalog, "a.mp4", ["one"])
+    off = catalog.model_copy(update={"screen_text": False, "people": False})
+
+    def detect(frames):  # type: ignore[no-untyped-def]
+        raise AssertionError("no detector runs when both stages are off")
+
+    assert backfill_seen(off, detect=detect) == 0

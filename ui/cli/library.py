@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from core.settings import Settings
-from ui.cli.output import print_json, shown
+from ui.cli.output import Bars, print_json, shown
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -73,7 +74,13 @@ def cmd_jobs(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     from services.library import reindex
 
-    where, report = reindex(settings, rebuild=args.rebuild)
+    bars = Bars(sys.stderr.isatty())
+
+    def progress(done: int, total: int) -> None:
+        bars.update(0, "reading text and people in older segments", "", done / max(1, total))
+
+    where, report = reindex(settings, rebuild=args.rebuild, on_progress=progress)
+    bars.close(0, "done")
     print(f"{where}: upserted {report.upserted}, deleted {report.deleted}, {report.total} points")
     return 0
 
