@@ -191,7 +191,16 @@ def todays_defaults_row(devset, devset_dir: Path, home: Path) -> None:  # type: 
     strict cut-off (no weak results: a hidden answer is a miss, as it was for its users)."""
     t = time.perf_counter()
     _, before = index_devset(devset_dir, home, screen_text=False, people=False, weak_results=0)
-    service = SearchService(before, load_embedder(before))
+    # d8a89de's calibration of the zero-shot model: its floors and cut-off.
+    then = {
+        "text": Calibration(1.0, 0.30, 0.70),
+        "video": Calibration(1.0, 0.25, 0.55),
+        "lexical": Calibration(0.6, 0.0, 1.0),
+        "concept": Calibration(0.25, 0.05, 0.5),
+        "looks": Calibration(0.25, 0.2, 1.0),
+    }
+    before = before.model_copy(update={"relevance_threshold": 0.05})
+    service = SearchService(before, load_embedder(before), calibration=then)
     print(
         _row(
             "today's defaults (d8a89de)",
@@ -290,7 +299,23 @@ def trained_rows(settings: Settings, devset) -> None:  # type: ignore[no-untyped
         )
 
 
-def quality(devset_dir: Path, calibrate: bool, train: bool = False) -> None:
+def threshold_sweep(service: SearchService, devset) -> None:  # type: ignore[no-untyped-def]
+    """What the cut-off trades, with the other settings as they are: present queries whose first
+    result is strong against absent queries flagged weak (R@1 does not move: it hides nothing)."""
+    kept = service.settings
+    print("cut-off sweep (fused): threshold, then 1st strong and absent weak, tune / test")
+    for threshold in (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8):
+        service.settings = kept.model_copy(update={"relevance_threshold": threshold})
+        by_part = {p: evaluate(service, devset.part(p), "fused (score)") for p in PARTS}
+        print(
+            f"  {threshold:4.2f}   1st strong {by_part['tune']['1st strong']:.2f} / "
+            f"{by_part['test']['1st strong']:.2f}   absent weak {by_part['tune']['absent weak']:.2f}"
+            f" / {by_part['test']['absent weak']:.2f}"
+        )
+    service.settings = kept
+
+
+def quality(devset_dir: Path, calibrate: bool, train: bool = False, sweep: bool = False) -> None:
     from bench.retrieval import baseline_for
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -342,6 +367,8 @@ def quality(devset_dir: Path, calibrate: bool, train: bool = False) -> None:
             "fused (score)",
         ):
             print(_row(method, {p: evaluate(service, devset.part(p), method) for p in PARTS}))
+        if sweep:
+            threshold_sweep(service, devset)
         todays_defaults_row(devset, devset_dir, Path(tmp) / "home-d8a89de")
         if not hasattr(load_embedder(settings), "align_scores"):
             print("fused + rerank: n/a (the embedder has no alignment head)")
@@ -365,12 +392,12 @@ def calibrate_fusion(service: SearchService, queries) -> tuple[dict[str, Calibra
     hits = {q.text: service.signals(q.text) for q in queries}
     best: tuple[float, dict[str, Calibration], float] | None = None
     grid = itertools.product(
-        (0.2, 0.25, 0.3, 0.35),
-        (0.1, 0.15, 0.2, 0.25, 0.3),
+        (0.25, 0.3, 0.35),
+        (0.15, 0.2, 0.25, 0.3),
         (0.25, 0.5),
-        (0.0, 0.25, 0.5),
+        (0.0, 0.25),
         (0.0, 0.25, 0.5, 1.0),
-        (0.02, 0.05, 0.1, 0.15, 0.2, 0.3),
+        (0.05, 0.1, 0.15, 0.2, 0.3, 0.4),
     )
     for text_floor, video_floor, concept_weight, looks_weight, people_weight, threshold in grid:
         shipped = calibrations(ZERO_SHOT)
@@ -431,6 +458,9 @@ def main() -> None:
     ap.add_argument(
         "--train", action="store_true", help="then vidsearch train and measure search again"
     )
+    ap.add_argument(
+        "--sweep", action="store_true", help="print what each cut-off trades on both parts"
+    )
     ap.add_argument("--skip-latency", action="store_true")
     ap.add_argument("--skip-quality", action="store_true")
     args = ap.parse_args()
@@ -439,7 +469,7 @@ def main() -> None:
         if not args.skip_latency:
             latency([int(s) for s in args.sizes.split(",") if s], settings, args.queries)
     if not args.skip_quality:
-        quality(args.devset, args.calibrate, args.train)
+        quality(args.devset, args.calibrate, args.train, args.sweep)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ first use, once per process (indexer/screen_text.py, indexer/people.py)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
@@ -12,6 +13,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from core.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,17 +51,25 @@ class SegmentDetectors:
         """``frames``: the segment's pictures, (h, w, 3) uint8, in time order."""
         lines: list[str] | None = None
         people: dict[str, float] | None = None
+        # A detector that fails on a frame costs the segment that reading, never the video: it
+        # stays unread (NULL), says so in the log, and the next `vidsearch reindex` tries again.
         if self.screen_text:
             from indexer.screen_text import read_segment_text
             from indexer.word_split import split_joined
 
             with self.clock("screen text"):
-                # The shipped recognizer reads no spaces: run-together words are split again.
-                lines = [split_joined(line) for line in read_segment_text(frames)] if frames else []
+                try:
+                    # The shipped recognizer reads no spaces: run-together words are split again.
+                    lines = [split_joined(line) for line in read_segment_text(frames)]
+                except Exception as exc:  # noqa: BLE001 - any failure of the OCR models
+                    log.warning("on-screen text not read: %s", exc)
         if self.people:
             from indexer.people import segment_people
 
             with self.clock("people"):
-                found = asdict(segment_people(frames)) if frames else {}
-            people = {k: float(v) for k, v in found.items()}
+                try:
+                    found = asdict(segment_people(frames)) if frames else {}
+                    people = {k: float(v) for k, v in found.items()}
+                except Exception as exc:  # noqa: BLE001 - any failure of OpenCV's detectors
+                    log.warning("people not counted: %s", exc)
         return Seen(lines, people)

@@ -4,7 +4,9 @@ thumbnail per segment (the frame in the middle of it)."""
 from __future__ import annotations
 
 import io
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,17 +46,40 @@ class _OpenSegment:
     features: list[np.ndarray | None] = field(default_factory=list)
     looks: list[dict[str, float]] = field(default_factory=list)
     thumbnail: bytes | None = None
-    seen: Seen | None = None
+    seen: Future[Seen] | None = None
 
-    def seal(self, detect: SegmentDetectors | None) -> None:
-        """Make the thumbnail, read text and count people in the clips' frames (thumbnail size),
-        and let go of the frames (long videos must not pile them up)."""
+    def seal(self, detect: Callable[[list[np.ndarray]], Future[Seen]] | None) -> None:
+        """Make the thumbnail, hand the clips' frames (thumbnail size) to the text and people
+        detectors, and let go of the frames (long videos must not pile them up)."""
         if self.thumbnail is None:
             self.thumbnail = jpeg_bytes(self.clips[len(self.clips) // 2].samples[0].thumb_rgb)
-            if detect is not None and detect.enabled:
+            if detect is not None:
                 self.seen = detect([c.samples[0].thumb_rgb for c in self.clips if c.samples])
             for clip in self.clips:
                 clip.samples = []
+
+
+class _Beside:
+    """The detectors in a thread of their own beside the decode and the frame encoder (both
+    onnxruntime and OpenCV release the GIL), with at most MAX_PENDING segments' frames waiting,
+    so a slow detector holds the decode back rather than let frames pile up."""
+
+    MAX_PENDING = 4
+
+    def __init__(self, detect: SegmentDetectors) -> None:
+        self.detect = detect
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="detect")
+        self.pending: deque[Future[Seen]] = deque()
+
+    def __call__(self, frames: list[np.ndarray]) -> Future[Seen]:
+        while len(self.pending) >= self.MAX_PENDING:
+            self.pending.popleft().result()
+        future = self.pool.submit(self.detect, frames)
+        self.pending.append(future)
+        return future
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def jpeg_bytes(rgb: np.ndarray) -> bytes:
@@ -78,6 +103,23 @@ def analyse(
         max_segment_seconds=settings.max_segment_seconds,
         shot_threshold=settings.shot_threshold,
     )
+    beside = _Beside(detect) if detect is not None and detect.enabled else None
+    try:
+        return _analyse(path, info, settings, embedder, on_progress, segmenter, beside)
+    finally:
+        if beside is not None:
+            beside.close()
+
+
+def _analyse(
+    path,
+    info: MediaInfo,
+    settings: Settings,
+    embedder: Embedder,
+    on_progress: Callable[[float], None],
+    segmenter: Segmenter[SampledFrame],
+    beside: _Beside | None,
+) -> list[PlannedSegment]:
     segments: dict[int, _OpenSegment] = {}
     pending: list[
         tuple[int, int, np.ndarray]
@@ -104,7 +146,7 @@ def analyse(
             clip.samples = [middle]
             for index, older in segments.items():
                 if index < clip.segment_index:
-                    older.seal(detect)
+                    older.seal(beside)
         if len(pending) >= settings.frame_batch_size:
             flush()
 
@@ -124,10 +166,12 @@ def analyse(
     if not segments:
         raise BadInput(path, "video has no decodable frames")
 
+    for seg in segments.values():
+        seg.seal(beside)
     planned = []
     for new_index, old_index in enumerate(sorted(segments)):
         seg = segments[old_index]
-        seg.seal(detect)
+        seen = seg.seen.result() if seg.seen is not None else None
         assert seg.thumbnail is not None
         planned.append(
             PlannedSegment(
@@ -140,8 +184,8 @@ def analyse(
                 ),
                 thumbnail_jpeg=seg.thumbnail,
                 looks=mean_looks(seg.looks),
-                screen_text=seg.seen.screen_text if seg.seen else None,
-                people=seg.seen.people if seg.seen else None,
+                screen_text=seen.screen_text if seen else None,
+                people=seen.people if seen else None,
             )
         )
     on_progress(1.0)
