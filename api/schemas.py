@@ -63,7 +63,7 @@ class SegmentOut(BaseModel):
     tags: str
     thumbnail_url: str
     seen: str = Field(default="", description="What it shows, in the words the web UI uses.")
-    people: list[str] = Field(default_factory=list, description='e.g. ["two people"]')
+    people: list[str] = Field(default_factory=list, description='e.g. ["a few people"]')
     on_screen: list[str] = Field(default_factory=list, description="Text read on screen (OCR).")
 
 

@@ -1,5 +1,5 @@
 """What a stretch of video shows, in the words people read on a moment, a video page and a
-summary: the people seen (search/people.py: counts stop at three, as the detector's are rough),
+summary: the people seen (search/people.py: no number past one, as the detectors' are rough),
 the hedged visual tags (only as specific as the frame classifier is sure, videobert/hedging.py),
 how the picture looks (core/looks.py: dark, black and white, colourful, a colour that fills it)
 and the text read on screen. Never the classifier's raw top classes: a city at night is not a
@@ -74,7 +74,7 @@ def seen_text(
     people: Mapping[str, float] | None = None,
     on_screen: Sequence[str] | None = None,
 ) -> str:
-    """One line for what a stretch shows: "two people · vehicle, tram · dark, mostly blue ·
+    """One line for what a stretch shows: "a few people · vehicle, tram · dark, mostly blue ·
     on screen: “STOP”"; "a dark scene" when only looks are said; "" when there is nothing to
     say."""
     who = people_words(people)
@@ -97,7 +97,7 @@ def sentence(
     on_screen: Sequence[str] | None = None,
 ) -> str:
     """What a silent stretch shows as a summary's sentence; never empty: a stretch with nothing
-    to say says so. "Two people; shows vehicle; dark. On screen: “STOP”." """
+    to say says so. "A few people; shows vehicle; dark. On screen: “STOP”." """
     seen = seen_text(tags, looks, people)
     shown = screen_words(on_screen)
     if not seen:

@@ -69,7 +69,7 @@ def test_the_stored_form_reads_back_and_a_bad_one_reads_as_nothing():
 
 def test_descriptions_count_people_only_as_far_as_the_detector_is_sure():
     assert people_words({"people": 1, "faces": 0, "largest_face": 0}) == ["a person"]
-    assert people_words({"people": 0, "faces": 2, "largest_face": 0.1}) == ["two people"]
+    assert people_words({"people": 0, "faces": 2, "largest_face": 0.1}) == ["a few people"]
     assert people_words({"people": 5, "faces": 0, "largest_face": 0}) == ["a few people"]
     assert people_words({"people": 8, "faces": 0, "largest_face": 0}) == ["a group of people"]
     assert people_words({"people": 1, "faces": 1, "largest_face": 0.6}) == [
@@ -84,7 +84,7 @@ def test_a_silent_stretch_says_who_is_seen_and_what_is_written():
     two = {"people": 2, "faces": 0, "largest_face": 0}
     assert (
         describe.sentence("tram", {"dark": 0.9}, two, ["STOP"])
-        == "Two people; shows tram; dark. On screen: “STOP”."
+        == "A few people; shows tram; dark. On screen: “STOP”."
     )
     assert describe.sentence("", {}, None, ["OPEN 24 HOURS"]) == "On screen: “OPEN 24 HOURS”."
     assert describe.sentence("", {}, None, []) == "Nothing the picture model can name."
