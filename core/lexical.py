@@ -83,6 +83,16 @@ def term_id(token: str) -> int:
     return zlib.crc32(token.encode("utf-8"))
 
 
+# The labels a caption puts before what is seen and what is on screen (indexer/embed.py): not
+# words of the segment, or "screen" would match every segment that shows any text.
+_CAPTION_LABELS = re.compile(r"\[(?:seen|on screen):")
+
+
+def caption_vector(caption: str) -> SparseVector:
+    """A caption's sparse vector, its labels left out."""
+    return sparse_vector(_CAPTION_LABELS.sub(" ", caption))
+
+
 def sparse_vector(text: str) -> SparseVector:
     """Term ids with 1 + log(tf) weights; collisions merge their counts."""
     counts: Counter[int] = Counter(term_id(t) for t in tokenize(text))

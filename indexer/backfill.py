@@ -126,7 +126,8 @@ def backfill_seen(
     on_progress: Progress | None = None,
 ) -> int:
     """Read the text on screen and count the people in the stored thumbnail of every segment
-    indexed before either was done (as the settings turn them on); returns how many changed.
+    indexed before either was done (as the settings turn them on); returns how many changed (a
+    segment whose detectors failed stays to do, for the next run).
 
     The thumbnail is the segment's middle frame at the width the pipeline reads (320), so it
     suffices: a segment whose text changes between frames gets the middle frame's. A segment with
@@ -142,7 +143,7 @@ def backfill_seen(
     detect = detect or SegmentDetectors(screen_text=text, people=settings.people)
     with session_scope(settings) as session:
         total = session.scalar(select(func.count(Segment.id)).where(wanted)) or 0
-    done = 0
+    done = last_id = changed = 0
     while done < total:
         with session_scope(settings) as session:
             rows = session.execute(
@@ -154,26 +155,29 @@ def backfill_seen(
                     Segment.screen_text.is_(None),
                     Segment.people.is_(None),
                 )
-                .where(wanted)
+                .where(wanted, Segment.id > last_id)
                 .order_by(Segment.id)
                 .limit(BATCH)
             ).all()
             if not rows:
                 break
+            last_id = rows[-1][0]
             values: dict[int, dict[str, object]] = {}
             captions: dict[int, str] = {}
             for segment_id, _, thumbnail, caption, no_text, no_people in rows:
                 rgb = thumbnail_rgb(settings.thumbnails_dir / thumbnail) if thumbnail else None
                 seen = detect([rgb] if rgb is not None else [])
                 row: dict[str, object] = {}
-                if text and no_text:
-                    lines = seen.screen_text or []
-                    row["screen_text"] = "\n".join(lines)
-                    if lines:
-                        captions[segment_id] = with_screen_text(caption, lines)
-                if settings.people and no_people:
-                    row["people"] = people_to_text(seen.people or {})
-                values[segment_id] = row
+                # None: that detector failed here (it logged why): the column stays NULL, so the
+                # next reindex tries again, and this run's paging moves past the row.
+                if text and no_text and seen.screen_text is not None:
+                    row["screen_text"] = "\n".join(seen.screen_text)
+                    if seen.screen_text:
+                        captions[segment_id] = with_screen_text(caption, seen.screen_text)
+                if settings.people and no_people and seen.people is not None:
+                    row["people"] = people_to_text(seen.people)
+                if row:
+                    values[segment_id] = row
             if captions:
                 if embed_text is None:
                     from model_lifecycle.active import load_embedder
@@ -184,11 +188,13 @@ def backfill_seen(
                     values[segment_id].update(caption=caption, text_vector=pack_f32(vector))
             for segment_id, row in values.items():
                 session.execute(update(Segment).where(Segment.id == segment_id).values(**row))
-            videos = sorted({r[1] for r in rows})
-            session.execute(
-                update(Video).where(Video.id.in_(videos)).values(revision=Video.revision + 1)
-            )
+            videos = sorted({r[1] for r in rows if r[0] in values})
+            if videos:
+                session.execute(
+                    update(Video).where(Video.id.in_(videos)).values(revision=Video.revision + 1)
+                )
         done += len(rows)
+        changed += len(values)
         if on_progress is not None:
             on_progress(min(done, total), total)
-    return done
+    return changed

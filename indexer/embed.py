@@ -36,7 +36,10 @@ def caption_text(transcript: str, tags: Sequence[str], on_screen: Sequence[str] 
     """What text search reads for a segment: what is said, what is written on screen, then what
     is seen."""
     seen = ", ".join(tags)
-    shown = " / ".join(line for line in on_screen if line.strip())
+    # Brackets would end the "[on screen: ...]" part early for whoever parses the caption.
+    shown = " / ".join(
+        line.replace("[", "(").replace("]", ")") for line in on_screen if line.strip()
+    )
     parts = [
         transcript,
         f"[on screen: {shown}]" if shown else "",

@@ -228,7 +228,7 @@ class SearchService:
             kept = self._rerank(query, kept, payloads)
         per_video = self.settings.moments_per_video
         strong = group_moments(kept, payloads, per_video)
-        weak = weak_results(hits, fused, payloads, strong, per_video)[: self.settings.weak_results]
+        weak = weak_results(hits, fused, payloads, strong, per_video, self.settings.weak_results)
         results = strong + weak
         return SearchResponse(
             results=results[offset : offset + limit],
@@ -304,15 +304,25 @@ def weak_results(
     payloads: Mapping[str, Mapping[str, Any]],
     strong: Sequence[VideoResult],
     per_video: int,
+    limit: int,
 ) -> list[VideoResult]:
     """The closest of what the cut-off hid, flagged weak: the videos no strong moment named,
     ordered by their fused evidence and, where that is none (every signal under its floor), by
     their ranks across the signals (RRF), which always has an order to give."""
+    if limit <= 0:
+        return []
     shown = {r.video_id for r in strong}
     ranks = reciprocal_rank_fusion({name: [h.id for h in hs] for name, hs in hits.items()})
     rest = [pid for pid in ranks if str(payloads[pid]["video_id"]) not in shown]
     # (evidence, rank score): evidence decides, the rank only breaks its ties (mostly zeros).
     order = {pid: (fused.get(pid, 0.0), ranks[pid]) for pid in rest}
+    best: dict[str, tuple[float, float]] = {}
+    for pid in rest:
+        video = str(payloads[pid]["video_id"])
+        best[video] = max(best.get(video, order[pid]), order[pid])
+    # Moments are made only for the videos that will be shown.
+    keep = set(sorted(best, key=lambda v: (-best[v][0], -best[v][1], v))[:limit])
+    rest = [pid for pid in rest if str(payloads[pid]["video_id"]) in keep]
     results = group_moments(
         {pid: fused.get(pid, 0.0) for pid in rest}, payloads, per_video, order=order
     )

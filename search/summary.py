@@ -91,15 +91,17 @@ def timeline(segments: Sequence[Segment]) -> list[TimedSentence]:
     """What the video says, sentence by sentence with the stretch each covers, and what it shows
     where nothing is said: consecutive silent segments that look alike are one stretch."""
     out: list[TimedSentence] = []
+    last_shown = ""  # the on-screen line last said beside speech: said again only when it changes
     for seg in segments:
         on_screen = screen_lines(seg.screen_text)
         if seg.transcript.strip():
             out += _spoken(seg)
-            # What a slide or a sign says beside the speech, once while it stays the same.
             shown = describe.screen_sentence(on_screen)
-            if shown and shown not in [t.text for t in out[-4:] if not t.spoken]:
+            if shown and shown != last_shown:
                 out.append(TimedSentence(seg.start, shown, seg.end, spoken=False))
+            last_shown = shown
             continue
+        last_shown = ""
         said = describe.sentence(
             seg.tags, looks_from_text(seg.looks), people_from_text(seg.people), on_screen
         )

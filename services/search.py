@@ -28,10 +28,11 @@ def warm_up(service: SearchService) -> None:
 
 
 def matching_moments(service: SearchService, video_id: str, query: str) -> list[int]:
-    """The segments of ``video_id`` that a search for ``query`` returns, best first."""
+    """The segments of ``video_id`` that a search for ``query`` matches strongly, best first
+    (a weak result is the closest the library has, not a match to focus a summary on)."""
     return [
         m.segment
         for r in service.search(query, limit=MAX_LIMIT).results
-        if r.video_id == video_id
+        if r.video_id == video_id and not r.weak
         for m in r.moments
     ]

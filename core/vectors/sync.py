@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from core.arrays import unpack_f32
 from core.beliefs import beliefs_from_text
-from core.lexical import sparse_vector
+from core.lexical import caption_vector
 from core.looks import looks_from_text
 from core.models import Segment, Video, VideoStatus
 from core.people import people_from_text, screen_lines
@@ -30,7 +30,7 @@ def segment_point(video: Video, segment: Segment) -> SegmentPoint:
         index=segment.index,
         video_vector=unpack_f32(segment.video_vector),
         text_vector=unpack_f32(segment.text_vector),
-        lexical=sparse_vector(segment.caption),
+        lexical=caption_vector(segment.caption),
         payload={
             "video_id": video.id,
             "index": segment.index,

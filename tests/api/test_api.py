@@ -115,6 +115,9 @@ def test_summary_and_query_focused_summary(api_env):
     assert "0:00–0:03 – fishing boats return to the harbour at dawn" in body["summary"]
     focused = client.get(f"/videos/{vid}/summary", params={"q": "gulls"}).json()
     assert "gulls" in focused["summary"] and "0:03" in focused["summary"]
+    # A weak result is no match to focus on: nothing in the video matches a volcano.
+    nothing = client.get(f"/videos/{vid}/summary", params={"q": "a volcano erupting"})
+    assert nothing.status_code == 404 and "no moment" in nothing.json()["detail"]
 
 
 @pytest.mark.parametrize(

@@ -34,3 +34,11 @@ def test_vector_blobs_round_trip():
     back = unpack_f16_matrix(pack_f16_matrix(m))
     assert back.shape == (3, 1280)
     assert np.allclose(back, m, atol=1e-2)
+
+
+def test_a_captions_labels_are_no_words_of_it():
+    from core.lexical import caption_vector, term_id
+
+    vector = caption_vector("a tram\n[on screen: NO PARKING]\n[seen: streetcar]")
+    assert term_id("screen") not in vector.indices and term_id("seen") not in vector.indices
+    assert {term_id(w) for w in ("tram", "parking", "streetcar")} <= set(vector.indices)

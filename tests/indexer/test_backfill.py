@@ -157,3 +157,27 @@ def test_with_the_stages_off_reindex_reads_nothing(catalog):
         raise AssertionError("no detector runs when both stages are off")
 
     assert backfill_seen(off, detect=detect) == 0
+
+
+def test_a_detector_that_fails_in_reindex_leaves_the_segment_for_the_next_run(catalog):
+    from indexer.backfill import backfill_seen
+    from indexer.detect import Seen
+
+    add_ready_video(catalog, "a.mp4", ["one", "two"])
+    calls: list[int] = []
+
+    def failing(frames):  # type: ignore[no-untyped-def]
+        calls.append(len(frames))
+        return Seen(None, None)  # what SegmentDetectors returns when both detectors fail
+
+    assert backfill_seen(catalog, detect=failing) == 0 and len(calls) == 2  # each looked at once
+    with session_scope(catalog) as session:
+        assert set(session.execute(select(Segment.screen_text, Segment.people)).all()) == {
+            (None, None)
+        }
+        assert set(session.scalars(select(Video.revision))) == {1}  # nothing changed
+
+    def working(frames):  # type: ignore[no-untyped-def]
+        return Seen([], {})
+
+    assert backfill_seen(catalog, detect=working) == 2  # the next run does them

@@ -110,6 +110,9 @@ def _related(app: AppServices, video_id: str) -> None:
     if related is None or not related.results:
         st.caption("Nothing else in the library is close enough to this video.")
         return
+    if related.cut_off:
+        # Only weak ones: the closest the library has, said to be no more than that.
+        st.caption("Nothing else in the library is close to this video. Closest:")
     cards = video_cards(
         app.settings,
         [r.video_id for r in related.results],
