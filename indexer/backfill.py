@@ -152,6 +152,7 @@ def backfill_seen(
                     Segment.video_id,
                     Segment.thumbnail,
                     Segment.caption,
+                    Segment.transcript,
                     Segment.screen_text.is_(None),
                     Segment.people.is_(None),
                 )
@@ -164,7 +165,7 @@ def backfill_seen(
             last_id = rows[-1][0]
             values: dict[int, dict[str, object]] = {}
             captions: dict[int, str] = {}
-            for segment_id, _, thumbnail, caption, no_text, no_people in rows:
+            for segment_id, _, thumbnail, caption, transcript, no_text, no_people in rows:
                 rgb = thumbnail_rgb(settings.thumbnails_dir / thumbnail) if thumbnail else None
                 seen = detect([rgb] if rgb is not None else [])
                 row: dict[str, object] = {}
@@ -173,7 +174,9 @@ def backfill_seen(
                 if text and no_text and seen.screen_text is not None:
                     row["screen_text"] = "\n".join(seen.screen_text)
                     if seen.screen_text:
-                        captions[segment_id] = with_screen_text(caption, seen.screen_text)
+                        captions[segment_id] = with_screen_text(
+                            caption, transcript, seen.screen_text
+                        )
                 if settings.people and no_people and seen.people is not None:
                     row["people"] = people_to_text(seen.people)
                 if row:

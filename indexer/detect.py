@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Seen:
-    screen_text: list[str] | None  # None: the stage is off
+    # None: the stage is off, or its detector failed on these frames (the segment stays unread).
+    screen_text: list[str] | None
     people: dict[str, float] | None
 
 
@@ -59,8 +60,13 @@ class SegmentDetectors:
 
             with self.clock("screen text"):
                 try:
-                    # The shipped recognizer reads no spaces: run-together words are split again.
-                    lines = [split_joined(line) for line in read_segment_text(frames)]
+                    # The shipped recognizer reads no spaces: run-together words are split
+                    # again. Brackets become parentheses: captions and moments put what is read
+                    # inside "[on screen: ...]" and "[seen: ...]".
+                    lines = [
+                        split_joined(line).replace("[", "(").replace("]", ")")
+                        for line in read_segment_text(frames)
+                    ]
                 except Exception as exc:  # noqa: BLE001 - any failure of the OCR models
                     log.warning("on-screen text not read: %s", exc)
         if self.people:

@@ -36,10 +36,7 @@ def caption_text(transcript: str, tags: Sequence[str], on_screen: Sequence[str] 
     """What text search reads for a segment: what is said, what is written on screen, then what
     is seen."""
     seen = ", ".join(tags)
-    # Brackets would end the "[on screen: ...]" part early for whoever parses the caption.
-    shown = " / ".join(
-        line.replace("[", "(").replace("]", ")") for line in on_screen if line.strip()
-    )
+    shown = " / ".join(line for line in on_screen if line.strip())
     parts = [
         transcript,
         f"[on screen: {shown}]" if shown else "",
@@ -48,16 +45,13 @@ def caption_text(transcript: str, tags: Sequence[str], on_screen: Sequence[str] 
     return "\n".join(p for p in parts if p)
 
 
-_SEEN_PART = re.compile(r"\n?\[seen: ([^\]]*)\]\s*$")
-_SCREEN_PART = re.compile(r"\n?\[on screen: [^\]]*\]")
+_SEEN_PART = re.compile(r"\[seen: ([^\]]*)\]\s*$")
 
 
-def with_screen_text(caption: str, on_screen: Sequence[str]) -> str:
-    """A stored caption with the text read on screen put in its place (``vidsearch reindex``
-    reading the text of segments indexed before it was read)."""
+def with_screen_text(caption: str, transcript: str, on_screen: Sequence[str]) -> str:
+    """A stored caption made again with the text read on screen in its place (``vidsearch
+    reindex`` reading segments indexed before it was read): its words seen are kept as stored."""
     seen = _SEEN_PART.search(caption)
-    head = caption[: seen.start()] if seen else caption
-    transcript = _SCREEN_PART.sub("", head).strip()
     return caption_text(transcript, [seen.group(1)] if seen and seen.group(1) else [], on_screen)
 
 

@@ -68,6 +68,25 @@ def screen_sentence(on_screen: Sequence[str] | None) -> str:
     return words[0].upper() + words[1:] + "." if words else ""
 
 
+def _said_parts(
+    tags: str | Sequence[str] | None,
+    looks: Mapping[str, float] | None,
+    people: Mapping[str, float] | None,
+    shows: str,
+) -> list[str]:
+    """Who is seen, what is named (after ``shows``), and the looks: "a dark scene" when the
+    looks are all there is to say."""
+    who = people_words(people)
+    named = split_tags(tags)
+    how = look_words(looks)
+    parts = [", ".join(who)] if who else []
+    if named:
+        parts.append(shows + ", ".join(named))
+    if how:
+        parts.append(", ".join(how) if parts else f"a {', '.join(how)} scene")
+    return parts
+
+
 def seen_text(
     tags: str | Sequence[str] | None,
     looks: Mapping[str, float] | None,
@@ -77,14 +96,7 @@ def seen_text(
     """One line for what a stretch shows: "a few people · vehicle, tram · dark, mostly blue ·
     on screen: “STOP”"; "a dark scene" when only looks are said; "" when there is nothing to
     say."""
-    who = people_words(people)
-    named = split_tags(tags)
-    how = look_words(looks)
-    parts = [", ".join(who)] if who else []
-    if named:
-        parts.append(", ".join(named))
-    if how:
-        parts.append(", ".join(how) if parts else f"a {', '.join(how)} scene")
+    parts = _said_parts(tags, looks, people, shows="")
     if shown := screen_words(on_screen):
         parts.append(shown)
     return " · ".join(parts)
@@ -98,15 +110,8 @@ def sentence(
 ) -> str:
     """What a silent stretch shows as a summary's sentence; never empty: a stretch with nothing
     to say says so. "A few people; shows vehicle; dark. On screen: “STOP”." """
-    seen = seen_text(tags, looks, people)
+    seen = "; ".join(_said_parts(tags, looks, people, shows="shows "))
     shown = screen_words(on_screen)
-    if not seen:
-        seen = NOTHING_NAMED if not shown else ""
-    elif split_tags(tags):
-        who = people_words(people)
-        rest = seen.split(" · ", 1)[1] if who else seen
-        seen = ("; ".join(who) + "; " if who else "") + "shows " + rest.replace(" · ", "; ")
-    else:
-        seen = seen.replace(" · ", "; ")
-    parts = [p[0].upper() + p[1:] + "." for p in (seen, shown) if p]
-    return " ".join(parts)
+    if not seen and not shown:
+        seen = NOTHING_NAMED
+    return " ".join(p[0].upper() + p[1:] + "." for p in (seen, shown) if p)

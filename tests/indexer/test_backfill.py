@@ -84,7 +84,8 @@ def test_reindex_reads_text_and_people_in_old_thumbnails_once_with_progress(cata
         session.execute(
             update(Segment)
             .where(Segment.video_id == first, Segment.index == 1)
-            .values(thumbnail=f"{first}/00001.jpg")
+            # A silent segment: nothing said, its caption only what the classifier saw.
+            .values(thumbnail=f"{first}/00001.jpg", transcript="")
         )
         old_vector = session.scalar(
             select(Segment.text_vector).where(Segment.video_id == first, Segment.index == 1)
