@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from platformdirs import user_data_dir
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as _SourceError
 
@@ -37,6 +37,20 @@ class Settings(BaseSettings):
         description="Qdrant server URL; default: an in-process index synced from the catalog.",
     )
     qdrant_collection: str = Field(default="segments", pattern=r"^[A-Za-z0-9_-]+$")
+    # A collection's layout is fixed when it is made: changing these takes a new collection.
+    qdrant_shards: int = Field(
+        default=1, ge=1, le=1024, description="Shards of each Qdrant collection (a cluster)."
+    )
+    qdrant_replication: int = Field(
+        default=1, ge=1, le=16, description="Copies of each shard (2 on a cluster of three)."
+    )
+    qdrant_write_consistency: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="Replicas that must confirm a write before it counts (at most the "
+        "replication factor).",
+    )
     broker_url: str | None = Field(
         default=None, description="Celery broker (redis://...); default: tasks run in-process."
     )
@@ -247,6 +261,15 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @model_validator(mode="after")
+    def _consistency_within_replicas(self) -> Settings:
+        if self.qdrant_write_consistency > self.qdrant_replication:
+            raise ValueError(
+                f"VIDSEARCH_QDRANT_WRITE_CONSISTENCY {self.qdrant_write_consistency} is more than the "
+                f"{self.qdrant_replication} replicas a write can reach (VIDSEARCH_QDRANT_REPLICATION)"
+            )
+        return self
+
     @field_validator("allowed_roots", mode="before")
     @classmethod
     def _split_roots(cls, value: object) -> object:
@@ -336,6 +359,9 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         reasons = []
         for err in exc.errors():
+            if not err["loc"]:  # a rule across settings: its message names them
+                reasons.append(str(err["msg"]).removeprefix("Value error, "))
+                continue
             name = ENV_PREFIX + ".".join(str(p) for p in err["loc"]).upper()
             reasons.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
         raise SettingsError("bad setting: " + "; ".join(reasons)) from None

@@ -47,6 +47,12 @@ def test_an_unknown_setting_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
         load_settings()
 
 
+def test_a_write_consistency_above_the_replicas_is_refused_naming_both() -> None:
+    with pytest.raises(SettingsError, match="WRITE_CONSISTENCY 2 .* 1 replicas .*REPLICATION"):
+        load_settings(qdrant_write_consistency=2)
+    assert load_settings(qdrant_replication=2, qdrant_write_consistency=2).qdrant_shards == 1
+
+
 def test_an_empty_url_means_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VIDSEARCH_BROKER_URL", " ")
     assert load_settings().embedded_tasks
