@@ -22,6 +22,8 @@ from core.vectors.sync import rebuild_from_catalog, segment_point, sync_from_cat
 if TYPE_CHECKING:
     from qdrant_client import QdrantClient
 
+    from core.vectors.qdrant_engine import QdrantStore, QdrantVideoIndex
+
 __all__ = [
     "DENSE",
     "LEXICAL",
@@ -31,6 +33,7 @@ __all__ = [
     "SyncReport",
     "VectorStore",
     "open_vector_store",
+    "open_video_index",
     "point_id",
     "rebuild_from_catalog",
     "segment_point",
@@ -45,11 +48,31 @@ def open_vector_store(settings: Settings, *, client: QdrantClient | None = None)
     ``path=`` mode locks its folder to one process, and the CLI, API, UI and workers are
     separate processes)."""
     if client is not None or settings.qdrant_url:
-        from core.vectors.qdrant_engine import QdrantStore  # qdrant_client loads only here
-
-        if client is not None:
-            return QdrantStore(settings.qdrant_collection, client=client)
-        return QdrantStore(settings.qdrant_collection, url=settings.qdrant_url)
+        return _qdrant_store(settings, client)
     from core.vectors.numpy_engine import NumpyStore
 
     return NumpyStore(settings.qdrant_collection)
+
+
+def open_video_index(
+    settings: Settings, *, client: QdrantClient | None = None
+) -> QdrantVideoIndex | None:
+    """The video-level index beside the segments (one point per video, kept in step by the
+    sync): Qdrant's, in served mode; None in the embedded default, whose recommender holds the
+    video vectors in its own process."""
+    if client is None and not settings.qdrant_url:
+        return None
+    return _qdrant_store(settings, client).videos
+
+
+def _qdrant_store(settings: Settings, client: QdrantClient | None) -> QdrantStore:
+    from core.vectors.qdrant_engine import CollectionLayout, QdrantStore  # qdrant_client: here only
+
+    layout = CollectionLayout(
+        shards=settings.qdrant_shards,
+        replication=settings.qdrant_replication,
+        write_consistency=settings.qdrant_write_consistency,
+    )
+    if client is not None:
+        return QdrantStore(settings.qdrant_collection, client=client, layout=layout)
+    return QdrantStore(settings.qdrant_collection, url=settings.qdrant_url, layout=layout)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,8 +29,10 @@ from core.vectors.store import (
     normal_folder,
     payload_revision,
 )
+from core.vectors.sync import VideoPoint, video_payload_revision, video_point_id
 
 BATCH = 256
+VIDEO = "video"  # the video-level collection's one named vector
 
 
 @contextmanager
@@ -91,18 +94,45 @@ def to_qdrant_filter(
     return qm.Filter(must=must or None, must_not=must_not or None)
 
 
-def create_payload_indexes(client: QdrantClient, collection: str) -> None:
-    """The one server-only step: payload indexes make filters fast on a Qdrant server (the
-    in-process engine scans payloads and ignores them)."""
-    for key, schema in (
-        ("video_id", qm.PayloadSchemaType.KEYWORD),
-        ("duration", qm.PayloadSchemaType.FLOAT),
-        ("ingested_at", qm.PayloadSchemaType.FLOAT),
-        ("video_has_speech", qm.PayloadSchemaType.BOOL),
-        ("has_text", qm.PayloadSchemaType.BOOL),
-        ("folders", qm.PayloadSchemaType.KEYWORD),
-    ):
+# Every payload field a filter reads (to_qdrant_filter, search_dense's has_text), with its type.
+# A field left out here is still filtered, by a scan of every payload on a server.
+SEGMENT_INDEXES: tuple[tuple[str, qm.PayloadSchemaType], ...] = (
+    ("video_id", qm.PayloadSchemaType.KEYWORD),
+    ("duration", qm.PayloadSchemaType.FLOAT),
+    ("ingested_at", qm.PayloadSchemaType.FLOAT),
+    ("video_has_speech", qm.PayloadSchemaType.BOOL),
+    ("has_text", qm.PayloadSchemaType.BOOL),
+    ("folders", qm.PayloadSchemaType.KEYWORD),
+)
+# A video point has no text vector, so no has_text; the rest of a SearchFilter applies to it.
+VIDEO_INDEXES = tuple((k, t) for k, t in SEGMENT_INDEXES if k != "has_text")
+
+
+def create_payload_indexes(
+    client: QdrantClient,
+    collection: str,
+    fields: Sequence[tuple[str, qm.PayloadSchemaType]] = SEGMENT_INDEXES,
+) -> None:
+    """Payload indexes make filters fast on a Qdrant server (the in-process engine scans
+    payloads and ignores them)."""
+    for key, schema in fields:
         client.create_payload_index(collection, key, field_schema=schema)
+
+
+@dataclass(frozen=True)
+class CollectionLayout:
+    """How a collection is spread over a Qdrant cluster (VIDSEARCH_QDRANT_SHARDS,
+    _REPLICATION, _WRITE_CONSISTENCY). Fixed when a collection is made; the in-process engine
+    accepts and ignores it."""
+
+    shards: int = 1
+    replication: int = 1
+    write_consistency: int = 1
+
+
+def _exists(client: QdrantClient, collection: str) -> bool:
+    with _unreachable_is_transient():
+        return bool(client.collection_exists(collection))
 
 
 class QdrantStore:
@@ -112,8 +142,16 @@ class QdrantStore:
     engine = "qdrant"
 
     def __init__(
-        self, collection: str, *, url: str | None = None, client: QdrantClient | None = None
+        self,
+        collection: str,
+        *,
+        url: str | None = None,
+        client: QdrantClient | None = None,
+        layout: CollectionLayout = CollectionLayout(),
+        payload_indexes: bool | None = None,
     ) -> None:
+        """``payload_indexes``: make them when a collection is made; default: on a server
+        only (qdrant-client's in-process engine warns that it ignores them)."""
         if (url is None) == (client is None):
             raise ValueError("give a Qdrant server url or a client, not both or neither")
         self.collection = collection
@@ -122,10 +160,19 @@ class QdrantStore:
         self.client = (
             client if client is not None else QdrantClient(url=url, check_compatibility=False)
         )
+        self.layout = layout
+        self.payload_indexes = self.remote if payload_indexes is None else payload_indexes
+        # One point per video beside the segments, kept in step by core/vectors/sync.py: what
+        # the recommender's recommend query reads in served mode.
+        self.videos = QdrantVideoIndex(
+            f"{collection}_videos",
+            client=self.client,
+            layout=layout,
+            payload_indexes=self.payload_indexes,
+        )
 
     def _exists(self) -> bool:
-        with _unreachable_is_transient():
-            return bool(self.client.collection_exists(self.collection))
+        return _exists(self.client, self.collection)
 
     def dims(self) -> dict[str, int] | None:
         if not self._exists():
@@ -150,6 +197,9 @@ class QdrantStore:
                     sparse_vectors_config={
                         LEXICAL: qm.SparseVectorParams(modifier=qm.Modifier.IDF)
                     },
+                    shard_number=self.layout.shards,
+                    replication_factor=self.layout.replication,
+                    write_consistency_factor=self.layout.write_consistency,
                 )
             except Exception:
                 # Another writer (a rebuild, a searcher mending a lost index, another worker)
@@ -158,13 +208,15 @@ class QdrantStore:
                     raise
                 check_dims(self.collection, self.dims(), video_dim, text_dim)
                 return
-            if self.remote:
-                create_payload_indexes(self.client, self.collection)
+            if self.payload_indexes:
+                create_payload_indexes(self.client, self.collection, SEGMENT_INDEXES)
 
     def drop(self) -> None:
+        """The segments and the video-level index beside them (both rebuilt from the catalog)."""
         if self._exists():
             with _unreachable_is_transient():
                 self.client.delete_collection(self.collection)
+        self.videos.drop()
 
     def count(self) -> int:
         if not self._exists():
@@ -295,3 +347,195 @@ class QdrantStore:
             if vec is not None:
                 out[str(r.id)] = np.asarray(vec, dtype=np.float32)
         return out
+
+
+class QdrantVideoIndex:
+    """One point per video (its segments' mean video vector, core/vectors/sync.py), cosine
+    distance: the recommender's content candidates in served mode come from Qdrant's recommend
+    query over it, so no process holds or scans every video's vector."""
+
+    def __init__(
+        self,
+        collection: str,
+        *,
+        client: QdrantClient,
+        layout: CollectionLayout = CollectionLayout(),
+        payload_indexes: bool = False,
+    ) -> None:
+        self.collection = collection
+        self.client = client
+        self.layout = layout
+        self.payload_indexes = payload_indexes
+
+    def _exists(self) -> bool:
+        return _exists(self.client, self.collection)
+
+    def dim(self) -> int | None:
+        if not self._exists():
+            return None
+        with _unreachable_is_transient():
+            params = self.client.get_collection(self.collection).config.params.vectors
+        if not isinstance(params, dict) or VIDEO not in params:
+            raise ValueError(f"collection {self.collection!r} has no {VIDEO!r} vector")
+        return int(params[VIDEO].size)
+
+    def ensure_collection(self, dim: int) -> None:
+        have = self.dim()
+        if have == dim:
+            return
+        if have is not None:
+            raise ValueError(
+                f"collection {self.collection!r} holds video vectors of size {have}, not {dim}; "
+                "rebuild the index from the catalog (vidsearch reindex --rebuild)"
+            )
+        with _unreachable_is_transient():
+            try:
+                self.client.create_collection(
+                    self.collection,
+                    vectors_config={VIDEO: qm.VectorParams(size=dim, distance=qm.Distance.COSINE)},
+                    shard_number=self.layout.shards,
+                    replication_factor=self.layout.replication,
+                    write_consistency_factor=self.layout.write_consistency,
+                )
+            except Exception:
+                # Another writer made it between our look and our create: theirs, if it agrees.
+                if self.dim() != dim:
+                    raise
+                return
+            if self.payload_indexes:
+                create_payload_indexes(self.client, self.collection, VIDEO_INDEXES)
+
+    def drop(self) -> None:
+        if self._exists():
+            with _unreachable_is_transient():
+                self.client.delete_collection(self.collection)
+
+    def count(self) -> int:
+        if not self._exists():
+            return 0
+        try:
+            with _unreachable_is_transient(), _gone_is_empty():
+                return int(self.client.count(self.collection, exact=True).count)
+        except _Gone:
+            return 0
+
+    def upsert(self, points: Sequence[VideoPoint]) -> None:
+        if not points:
+            return
+        for _attempt in range(2):  # a collection deleted under us is made again, once
+            self.ensure_collection(len(points[0].vector))
+            try:
+                with _unreachable_is_transient(), _gone_is_empty():
+                    for start in range(0, len(points), BATCH):
+                        batch = points[start : start + BATCH]
+                        self.client.upsert(
+                            self.collection,
+                            points=[
+                                qm.PointStruct(
+                                    id=p.id, vector={VIDEO: p.vector.tolist()}, payload=p.payload
+                                )
+                                for p in batch
+                            ],
+                        )
+                return
+            except _Gone:
+                continue
+        raise TransientError(f"collection {self.collection!r} kept disappearing during a write")
+
+    def delete(self, video_ids: Iterable[str]) -> None:
+        ids = [video_point_id(v) for v in video_ids]
+        if not ids or not self._exists():
+            return
+        with _unreachable_is_transient():
+            for start in range(0, len(ids), BATCH):
+                selector = qm.PointIdsList(points=list(ids[start : start + BATCH]))
+                self.client.delete(self.collection, points_selector=selector)
+
+    def revisions(self) -> dict[str, int]:
+        """Video id -> the revision its point was written from."""
+        if not self._exists():
+            return {}
+        out: dict[str, int] = {}
+        offset = None
+        try:
+            with _unreachable_is_transient(), _gone_is_empty():
+                while True:
+                    records, offset = self.client.scroll(
+                        self.collection,
+                        limit=1024,
+                        offset=offset,
+                        with_payload=["video_id", "revision", "payload_version"],
+                        with_vectors=False,
+                    )
+                    for r in records:
+                        payload = r.payload or {}
+                        out[str(payload.get("video_id"))] = video_payload_revision(payload)
+                    if offset is None:
+                        return out
+        except _Gone:
+            return {}
+
+    def vectors(self, video_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Video id -> its vector (unit length: Qdrant normalizes cosine vectors on upsert), for
+        the videos that have a point."""
+        if not video_ids or not self._exists():
+            return {}
+        by_point = {video_point_id(v): v for v in video_ids}
+        try:
+            with _unreachable_is_transient(), _gone_is_empty():
+                records = self.client.retrieve(
+                    self.collection, ids=list(by_point), with_vectors=[VIDEO], with_payload=False
+                )
+        except _Gone:
+            return {}
+        out = {}
+        for r in records:
+            vec = r.vector.get(VIDEO) if isinstance(r.vector, dict) else None
+            if vec is not None:
+                out[by_point[str(r.id)]] = np.asarray(vec, dtype=np.float32)
+        return out
+
+    def recommend(
+        self, positive: np.ndarray | None, negative: np.ndarray | None, limit: int
+    ) -> dict[str, float]:
+        """The `limit` videos whose unit vectors score highest against ``positive - negative``
+        (each a vector or None), as {video id: that dot product}: Qdrant's recommend query with
+        ``positive`` as the positive example and ``negative`` as the negative one.
+
+        Qdrant's average_vector strategy searches for avg(pos) + (avg(pos) - avg(neg)), so a
+        negative example of 2 x ``negative`` makes its query 2 x (positive - negative): the
+        direction asked for. Its score is a cosine to that direction; times the direction's
+        norm it is the dot product, the scale the in-process scan gives. Examples are raw
+        vectors because Qdrant's examples carry no weights: the caller folds its weights into
+        them. With no positive at all (average_vector needs one) it is the nearest query."""
+        dim = next((len(v) for v in (positive, negative) if v is not None), 0)
+        direction = np.zeros(dim, np.float32)
+        if positive is not None:
+            direction += positive
+        if negative is not None:
+            direction -= negative
+        norm = float(np.linalg.norm(direction))
+        if norm < 1e-9 or limit <= 0 or not self._exists():
+            return {}
+        query: qm.RecommendQuery | qm.NearestQuery
+        if positive is not None:
+            recommend = qm.RecommendInput(
+                positive=[np.asarray(positive, np.float32).tolist()],
+                negative=None if negative is None else [(2.0 * negative).tolist()],
+                strategy=qm.RecommendStrategy.AVERAGE_VECTOR,
+            )
+            query = qm.RecommendQuery(recommend=recommend)
+        else:
+            query = qm.NearestQuery(nearest=direction.tolist())
+        try:
+            with _unreachable_is_transient(), _gone_is_empty():
+                res = self.client.query_points(
+                    self.collection,
+                    query=query,
+                    using=VIDEO,
+                    limit=limit,
+                    with_payload=["video_id"],
+                )
+        except _Gone:
+            return {}
+        return {str((p.payload or {})["video_id"]): float(p.score) * norm for p in res.points}
