@@ -9,6 +9,7 @@ from typing import Protocol
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from core.vectors.sync import VideoIndex as SyncedVideoIndex
 from recommender.reasons import newest_near_best
 
 
@@ -125,3 +126,70 @@ class MatrixSearch:
         limit = min(limit, len(scores))
         top = np.argpartition(-scores, limit - 1)[:limit]
         return {self.ids[i]: float(scores[i]) for i in top}
+
+
+class VideoIndex(SyncedVideoIndex, Protocol):
+    """A video-level vector index outside the process, one point per video (served mode:
+    core.vectors.open_video_index, a Qdrant collection kept in step by the sync)."""
+
+    def vectors(self, video_ids: Sequence[str]) -> dict[str, np.ndarray]: ...
+    def recommend(
+        self, positive: np.ndarray | None, negative: np.ndarray | None, limit: int
+    ) -> dict[str, float]: ...  # {video id: unit vector . (positive - negative)}
+    def count(self) -> int: ...
+
+
+class IndexSearch:
+    """ContentSearch answered by a video-level index: the profile MatrixSearch scans for (the
+    weighted mean of the positives, minus `negative_weight` times that of the negatives) as one
+    positive and one negative example of the index's recommend query, so the scores are the
+    same dot products. The weights are folded in here because the index's examples carry none."""
+
+    def __init__(self, index: VideoIndex, *, negative_weight: float) -> None:
+        self.index = index
+        self.negative_weight = negative_weight
+
+    def __call__(
+        self,
+        positive: np.ndarray,
+        positive_weights: np.ndarray,
+        negative: np.ndarray,
+        negative_weights: np.ndarray,
+        limit: int,
+    ) -> dict[str, float]:
+        toward = weighted_mean(positive, positive_weights)
+        away = weighted_mean(negative, negative_weights)
+        if toward is None and away is None:
+            return {}
+        return self.index.recommend(
+            toward, None if away is None else self.negative_weight * away, limit
+        )
+
+
+class FetchedVectors:
+    """A snapshot's video vectors by row, for one recommendation: fetched from a video index
+    the first time a row is asked for (the user's history, then the ranker's pool), so a call
+    reads a few hundred vectors, never the library's. A video the index lacks (its sync is
+    behind) reads as a zero vector: like nothing, unlike nothing."""
+
+    def __init__(self, ids: Sequence[str], index: VideoIndex) -> None:
+        self.ids = ids
+        self.index = index
+        self._rows: dict[int, np.ndarray | None] = {}
+        self._dim = 0
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        missing = list(dict.fromkeys(int(r) for r in rows if int(r) not in self._rows))
+        if missing:
+            got = self.index.vectors([self.ids[r] for r in missing])
+            for r in missing:
+                vec = got.get(self.ids[r])
+                self._rows[r] = None if vec is None else normalize_rows(vec[None, :])[0]
+                if vec is not None:
+                    self._dim = len(vec)
+        out = np.zeros((len(rows), self._dim), np.float32)  # (rows, dim)
+        for i, r in enumerate(rows):
+            vec = self._rows[int(r)]
+            if vec is not None and len(vec) == self._dim:
+                out[i] = vec
+        return out

@@ -1,4 +1,4 @@
-"""Video-level vectors of every ready video, read from the catalog's segments once per process and kept fresh by revision."""
+"""Every ready video as the recommender reads it: titles, paths, durations, index times, and (embedded default) its video-level vector, read from the catalog's segments once per process and kept fresh by revision."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,28 +19,21 @@ from core.catalog import ReadySignature, ready_signature
 from core.db import session_scope
 from core.models import Segment, Video, VideoStatus
 from core.settings import Settings
+from core.vectors.sync import mean_video_vector
 from recommender.content import normalize_rows
 
 log = logging.getLogger(__name__)
 _CHUNK = 500  # videos per segment query: bounded IN lists on both backends
 
 
-def average_segments(vectors: np.ndarray, seconds: np.ndarray) -> np.ndarray | None:
-    """One vector for a video: its segments' unit vectors averaged, each weighted by its length
-    (a 12 s shot says more about the video than a 1 s one). None without segments."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    if vectors.shape[0] == 0:
-        return None
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    unit = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 1e-12)
-    weights = np.maximum(np.asarray(seconds, dtype=np.float32), 1e-3)
-    return (weights @ unit) / float(weights.sum())
+average_segments = mean_video_vector  # one definition: the served video index averages alike
 
 
 @dataclass(frozen=True)
 class Snapshot:
     """The library as of one catalog state. Row i of `matrix` is video `ids[i]`'s vector, unit
-    length. Never mutated: a refresh makes a new one."""
+    length; a library made without vectors (served mode: they live in Qdrant) has a matrix of
+    no columns. Never mutated: a refresh makes a new one."""
 
     version: int  # bumped at every refresh, so caches built on rows know to rebuild
     ids: list[str]
@@ -48,7 +42,7 @@ class Snapshot:
     paths: list[str]
     durations: dict[str, float | None]
     indexed_at: np.ndarray  # (videos,) seconds since the epoch
-    matrix: np.ndarray  # (videos, dim) float32
+    matrix: np.ndarray  # (videos, dim) float32; (videos, 0) without vectors
 
 
 def _empty(version: int) -> Snapshot:
@@ -67,11 +61,17 @@ class VideoLibrary:
     so a new video or a swap of embedding spaces shows up within `check_seconds`.
 
     The signature reads every ready video's row (16 ms at 10k videos on SQLite, a third of the
-    latency budget), so it is checked at most once per `check_seconds`; 0 checks on every call."""
+    latency budget), so it is checked at most once per `check_seconds`; 0 checks on every call.
 
-    def __init__(self, settings: Settings, *, check_seconds: float = 1.0) -> None:
+    ``vectors=False`` (served mode) reads the videos' rows only, never their segments: the
+    vectors are Qdrant's (core.vectors.open_video_index)."""
+
+    def __init__(
+        self, settings: Settings, *, check_seconds: float = 1.0, vectors: bool = True
+    ) -> None:
         self.settings = settings
         self.check_seconds = check_seconds
+        self.with_vectors = vectors
         self._checked_at = -float("inf")  # time.monotonic() of the last check
         self._vectors: dict[str, tuple[int, np.ndarray]] = {}  # id -> (revision, mean vector)
         self._snapshot = _empty(0)
@@ -107,6 +107,9 @@ class VideoLibrary:
             .where(Video.status == VideoStatus.READY)
             .order_by(Video.id)
         ).all()
+        version = self._snapshot.version + 1
+        if not self.with_vectors:
+            return _snapshot(version, rows, np.zeros((len(rows), 0), np.float32))
         stale = [r.id for r in rows if self._vectors.get(r.id, (None,))[0] != r.revision]
         revisions = {r.id: r.revision for r in rows}
         for start in range(0, len(stale), _CHUNK):
@@ -124,7 +127,7 @@ class VideoLibrary:
                 self._vectors.pop(video_id, None)
                 if not vecs or len({v.shape for v in vecs}) != 1:
                     continue
-                mean = average_segments(np.stack(vecs), np.array(secs))
+                mean = mean_video_vector(np.stack(vecs), np.array(secs))
                 if mean is not None:
                     self._vectors[video_id] = (revisions[video_id], mean)
         ready = set(revisions)
@@ -140,18 +143,25 @@ class VideoLibrary:
                 "recommender: %d videos left out: vectors of another size",
                 len(self._vectors) - len(kept),
             )
-        version = self._snapshot.version + 1
         if not kept:
             return _empty(version)
-        matrix = normalize_rows(np.stack([self._vectors[r.id][1] for r in kept]))
-        ids = [r.id for r in kept]
-        return Snapshot(
-            version=version,
-            ids=ids,
-            index={v: i for i, v in enumerate(ids)},
-            titles=[r.title for r in kept],
-            paths=[r.source_path for r in kept],
-            durations={r.id: r.duration for r in kept},
-            indexed_at=np.array([_epoch(r.indexed_at or r.created_at) for r in kept]),
-            matrix=matrix,
+        return _snapshot(
+            version, kept, normalize_rows(np.stack([self._vectors[r.id][1] for r in kept]))
         )
+
+
+def _snapshot(version: int, rows: Sequence[Any], matrix: np.ndarray) -> Snapshot:
+    """A snapshot of these video rows (in this order), row i of `matrix` being rows[i]'s."""
+    if not rows:
+        return _empty(version)
+    ids = [r.id for r in rows]
+    return Snapshot(
+        version=version,
+        ids=ids,
+        index={v: i for i, v in enumerate(ids)},
+        titles=[r.title for r in rows],
+        paths=[r.source_path for r in rows],
+        durations={r.id: r.duration for r in rows},
+        indexed_at=np.array([_epoch(r.indexed_at or r.created_at) for r in rows]),
+        matrix=matrix,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -64,15 +65,19 @@ def combine(components: Components, weights: RankWeights) -> tuple[np.ndarray, n
     return parts.sum(axis=0), parts
 
 
+RowVectors = Callable[[np.ndarray], np.ndarray]  # rows of the library -> (rows, dim) unit vectors
+
+
 def rank(
     components: Components,
-    vectors: np.ndarray,
+    vectors: np.ndarray | RowVectors,
     excluded: np.ndarray,
     limit: int,
     weights: RankWeights = RankWeights(),
 ) -> list[Ranked]:
     """The `limit` best videos not `excluded` (a boolean mask), diversified by MMR over their
-    `vectors` (unit rows) among the best `pool`; best first."""
+    `vectors` (unit rows: a matrix, or a function that gives the rows asked for, so served mode
+    reads only the pool's) among the best `pool`; best first."""
     total, parts = combine(components, weights)
     eligible = np.flatnonzero(~np.asarray(excluded, dtype=bool))
     if limit <= 0 or len(eligible) == 0:
@@ -81,9 +86,8 @@ def rank(
     scores = total[eligible]
     pool = eligible[np.argpartition(-scores, pool_size - 1)[:pool_size]]
     pool = pool[np.argsort(-total[pool], kind="stable")]
-    order, gains = mmr_with_gains(
-        total[pool], vectors[pool], limit, trade_off=weights.mmr_trade_off
-    )
+    pool_vectors = vectors(pool) if callable(vectors) else vectors[pool]
+    order, gains = mmr_with_gains(total[pool], pool_vectors, limit, trade_off=weights.mmr_trade_off)
     out = []
     for i, gain in zip(order, gains, strict=True):
         row = int(pool[i])

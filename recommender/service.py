@@ -16,16 +16,25 @@ from core import users as repo
 from core.db import session_scope
 from core.models import EventKind, utcnow
 from core.settings import Settings
+from core.vectors.sync import reconcile_videos
 from recommender.collaborative import best_co_watched, co_watch_scores, item_item
-from recommender.content import ContentSearch, MatrixSearch, best_match
+from recommender.content import (
+    ContentSearch,
+    FetchedVectors,
+    IndexSearch,
+    MatrixSearch,
+    VideoIndex,
+    best_match,
+)
 from recommender.feedback import Feedback, video_feedback
 from recommender.library import Snapshot, VideoLibrary
 from recommender.popularity import popularity_scores, recency_scores
-from recommender.rank import Components, Ranked, RankWeights, rank
+from recommender.rank import Components, Ranked, RankWeights, RowVectors, rank
 from recommender.reasons import ReasonKind, dominant, reason_text
 
 MAX_LIMIT = 100
 HISTORY_READ = 500  # a user's latest events the ranker reads; older ones have decayed to nothing
+MEND_SECONDS = 30.0  # served mode: how often a video index short of the library is looked at
 
 
 def check_limit(limit: int) -> int:
@@ -70,11 +79,19 @@ class _Social:
     popularity: np.ndarray
 
 
+def _rows(vectors: np.ndarray | RowVectors, rows: np.ndarray) -> np.ndarray:
+    return vectors(rows) if callable(vectors) else vectors[rows]
+
+
 class Recommender:
     """One per process (it caches the library's vectors and the co-watch model); thread-safe.
 
-    ``content_search`` replaces the in-memory content scan (served mode: Qdrant's recommend
-    query); ``refresh_seconds`` bounds how often the co-watch model and popularity are refitted
+    ``video_index`` is served mode: the video vectors live in that index (a Qdrant collection,
+    one point per video), the library reads only the videos' rows, the content candidates come
+    from its recommend query and the few vectors a call needs (the user's history, the ranker's
+    pool) are fetched from it: no process holds or scans every video's vector. A video index
+    found short of the library (a lost or never-filled collection) is filled from the catalog.
+    ``content_search`` replaces the content search alone (a test's stand-in); ``refresh_seconds`` bounds how often the co-watch model and popularity are refitted
     while events keep arriving (a user's own history is read fresh on every call). A refit
     follows a new event or a change of the library: events that disappear with a deleted user
     leave the model at the next of those. ``check_seconds`` is how often the library it makes
@@ -89,14 +106,19 @@ class Recommender:
         weights: RankWeights | None = None,
         library: VideoLibrary | None = None,
         content_search: Callable[[Snapshot], ContentSearch] | None = None,
+        video_index: VideoIndex | None = None,
         refresh_seconds: float = 60.0,
         check_seconds: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.settings = settings
         self.weights = weights or RankWeights()
-        self.library = library or VideoLibrary(settings, check_seconds=check_seconds)
+        self.video_index = video_index
+        self.library = library or VideoLibrary(
+            settings, check_seconds=check_seconds, vectors=video_index is None
+        )
         self._content_search = content_search
+        self._mended: tuple[int, float] = (-1, -float("inf"))  # (library version, monotonic)
         self.refresh_seconds = refresh_seconds
         self.clock = clock
         self._social: _Social | None = None
@@ -106,7 +128,29 @@ class Recommender:
     def _content_for(self, snap: Snapshot) -> ContentSearch:
         if self._content_search is not None:
             return self._content_search(snap)
+        if self.video_index is not None:
+            return IndexSearch(self.video_index, negative_weight=self.weights.negative)
         return MatrixSearch(snap.matrix, snap.ids, negative_weight=self.weights.negative)
+
+    def _vectors_for(self, snap: Snapshot) -> np.ndarray | RowVectors:
+        """The library's vectors by row for one call: the matrix, or fetched from the index."""
+        if self.video_index is None:
+            return snap.matrix
+        return FetchedVectors(snap.ids, self.video_index)
+
+    def _mend_index(self, snap: Snapshot, session: Any) -> None:
+        """Served mode: workers keep the video index in step as they commit; this writes back
+        what it lacks (a lost collection, one made before this index existed), looking at most
+        every MEND_SECONDS and when the library changes."""
+        version, at = self._mended
+        if self.video_index is None or (
+            version == snap.version and time.monotonic() - at < MEND_SECONDS
+        ):
+            return
+        self._mended = (snap.version, time.monotonic())
+        if self.video_index.count() < len(snap.ids):
+            with self._lock:
+                reconcile_videos(self.video_index, session)
 
     def _social_for(self, snap: Snapshot, session: Any) -> _Social:
         newest = repo.newest_event_id(session=session)
@@ -148,6 +192,7 @@ class Recommender:
             events = repo.user_events(session=session, user_id=user_id, limit=HISTORY_READ)
             touched = repo.touched_videos(session=session, user_id=user_id)
             social = self._social_for(snap, session)
+            self._mend_index(snap, session)
         if not snap.ids:
             return []
         now = self.clock()
@@ -160,18 +205,20 @@ class Recommender:
         pos_w = np.array([f.weight for f in feedback.values() if f.weight > 0], dtype=np.float32)
         neg = np.array([snap.index[v] for v, f in feedback.items() if f.weight < 0], dtype=np.int64)
         neg_w = np.array([-f.weight for f in feedback.values() if f.weight < 0], dtype=np.float32)
-        components = self._components(snap, social, now, pos, pos_w, neg, neg_w)
+        vectors = self._vectors_for(snap)
+        components = self._components(snap, vectors, social, now, pos, pos_w, neg, neg_w)
         excluded = np.zeros(len(snap.ids), dtype=bool)
         excluded[[snap.index[v] for v in touched if v in snap.index]] = True
-        ranked = rank(components, snap.matrix, excluded, limit, self.weights)
+        ranked = rank(components, vectors, excluded, limit, self.weights)
         pos_t = np.array(
             [f.at.timestamp() for f in feedback.values() if f.weight > 0], dtype=np.float64
         )
-        return self._explain(ranked, snap, social, feedback, pos, pos_w, pos_t)
+        return self._explain(ranked, snap, vectors, social, feedback, pos, pos_w, pos_t)
 
     def _components(
         self,
         snap: Snapshot,
+        vectors: np.ndarray | RowVectors,
         social: _Social,
         now: datetime,
         pos: np.ndarray,
@@ -181,9 +228,9 @@ class Recommender:
     ) -> Components:
         w = self.weights
         content = np.zeros(len(snap.ids), np.float32)
-        hits = self._content_for(snap)(
-            snap.matrix[pos], pos_w, snap.matrix[neg], neg_w, w.content_candidates
-        )
+        history = _rows(vectors, np.concatenate([pos, neg]))  # one read for both
+        positive, negative = history[: len(pos)], history[len(pos) :]
+        hits = self._content_for(snap)(positive, pos_w, negative, neg_w, w.content_candidates)
         for video_id, score in hits.items():
             row = snap.index.get(video_id)
             if row is not None:
@@ -203,6 +250,7 @@ class Recommender:
         self,
         ranked: list[Ranked],
         snap: Snapshot,
+        vectors: np.ndarray | RowVectors,
         social: _Social,
         feedback: dict[str, Feedback],
         pos: np.ndarray,
@@ -214,7 +262,7 @@ class Recommender:
         only by moving away from dislikes) gives way to the next largest."""
         rows = np.array([r.index for r in ranked], dtype=np.int64)
         behind = {
-            ReasonKind.CONTENT: best_match(snap.matrix[rows], snap.matrix[pos], pos_w, pos_t),
+            ReasonKind.CONTENT: best_match(_rows(vectors, rows), _rows(vectors, pos), pos_w, pos_t),
             ReasonKind.CO_WATCH: best_co_watched(social.similarity, rows, pos, pos_w, pos_t),
         }
         out = []
