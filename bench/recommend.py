@@ -1,11 +1,19 @@
 """Recommender benchmark: simulated users with topic preferences over a library with topic labels,
 leave-some-out; hit-rate@5 and @10, nDCG@10 and catalogue coverage for our ranker (and its parts)
 beside popularity and random baselines; then p50/p95 latency for users with 100 events over a
-library of 10k videos on the embedded default (SQLite, in-process vectors). Prints figures; it
-does not pass or fail.
+library of 10k videos on the embedded default (SQLite, in-process vectors), and in served mode
+(the content candidates from Qdrant's recommend query over the video-level collection, here
+qdrant-client's local engine) at each of --served-sizes. Prints figures; it does not pass or
+fail.
 
     .venv/bin/python bench/recommend.py [--videos 2000] [--users 400] [--devset DIR]
                                         [--latency-videos 10000] [--skip-devset]
+                                        [--served-sizes 10000,100000] [--skip-served]
+
+Served mode reads no segment and holds no video vector, so its catalog has the videos' rows and
+the events only, and its video points are written straight from the simulated vectors (what
+core.vectors.sync would write from the segments): 100k videos' segments would be 0.9 GB of
+SQLite for nothing the served path reads.
 
 How the simulation works. Each topic is a random direction; a video belongs to one topic and its
 segments' vectors lie around that direction (two videos of a topic have a cosine of about 0.5,
@@ -46,6 +54,7 @@ from core.db import session_scope  # noqa: E402
 from core.models import Event, Segment, User, Video, VideoStatus, utcnow  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from core.users import popularity_counts, touched_videos  # noqa: E402
+from core.vectors.sync import VIDEO_PAYLOAD_VERSION, VideoPoint  # noqa: E402
 from recommender.library import VideoLibrary  # noqa: E402
 from recommender.rank import RankWeights  # noqa: E402
 from recommender.service import Recommender  # noqa: E402
@@ -142,6 +151,55 @@ def simulate_users(
         held = positives[len(positives) - hold_out :] if 0 < hold_out < len(positives) else []
         world.held_out.append(held)
         world.histories.append([e for e in events if e[0] not in set(held)])
+
+
+def video_level_library(n: int, n_topics: int, dim: int, rng: np.random.Generator) -> World:
+    """make_library's world with one vector per video, its segments' mean (segments made and
+    averaged a chunk at a time: 100k videos' segments at once would be 0.9 GB)."""
+    centres = rng.normal(size=(n_topics, dim))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    topics = rng.choice(n_topics, size=n, p=rng.dirichlet(np.full(n_topics, 2.0)))
+    means = np.empty((n, 1, dim), np.float32)
+    for start in range(0, n, 5000):
+        stop = min(n, start + 5000)
+        own = rng.normal(size=(stop - start, dim)) / np.sqrt(dim)
+        noise = 0.5 * rng.normal(size=(stop - start, SEGMENTS, dim)) / np.sqrt(dim)
+        segments = (centres[topics[start:stop]] + own)[:, None, :] + noise
+        segments /= np.linalg.norm(segments, axis=2, keepdims=True)
+        means[start:stop, 0] = segments.mean(axis=1)
+    return World(
+        ids=[hashlib.sha256(f"video {i}".encode()).hexdigest()[:16] for i in range(n)],
+        topics=topics,
+        appeal=rng.lognormal(mean=0.0, sigma=1.2, size=n),
+        vectors=means,
+        indexed_days_ago=rng.uniform(0, 365, size=n),
+        durations=np.full(n, SEGMENTS * SEGMENT_SECONDS),
+    )
+
+
+def write_video_rows(world: World, settings: Settings, now: datetime) -> None:
+    """The synthetic library's video rows, in bulk (no segments)."""
+    n = len(world.ids)
+    with session_scope(settings) as s:
+        for start in range(0, n, 5000):
+            s.execute(
+                insert(Video),
+                [
+                    {
+                        "id": world.ids[i],
+                        "content_hash": world.ids[i] * 4,
+                        "source_path": f"/library/topic{world.topics[i]:02d}/video{i:05d}.mp4",
+                        "title": f"topic {world.topics[i]} video {i}",
+                        "duration": SEGMENTS * SEGMENT_SECONDS,
+                        "size_bytes": 1000,
+                        "status": VideoStatus.READY,
+                        "revision": 1,
+                        "created_at": now - timedelta(days=float(world.indexed_days_ago[i])),
+                        "indexed_at": now - timedelta(days=float(world.indexed_days_ago[i])),
+                    }
+                    for i in range(start, min(n, start + 5000))
+                ],
+            )
 
 
 def write_videos(world: World, settings: Settings, now: datetime) -> None:
@@ -407,11 +465,27 @@ def devset_quality(args: argparse.Namespace) -> None:
 # --- latency -------------------------------------------------------------------------------------
 
 
-def latency(args: argparse.Namespace) -> None:
-    rng = np.random.default_rng(args.seed + 1)
-    world = make_library(args.latency_videos, args.topics * 5, args.dim, rng)
-    # Background users so co-watching and popularity have something to say, then the measured
-    # users: exactly `latency_events` events each.
+@dataclass
+class Latency:
+    mode: str
+    videos: int
+    build_s: float  # writing the index the mode reads (served: the video points)
+    load_s: float  # the library's first read
+    first_ms: float  # the first call (co-watch fit, popularity)
+    times: list[float]
+
+    def line(self) -> str:
+        p50, p95 = (np.percentile(self.times, q) * 1e3 for q in (50, 95))
+        return (
+            f"{self.mode:10} {self.videos:>8} {p50:8.1f} {p95:8.1f} "
+            f"{statistics.mean(self.times) * 1e3:8.1f} {self.load_s:8.2f} {self.first_ms:9.0f} "
+            f"{self.build_s:8.1f}"
+        )
+
+
+def latency_users(world: World, args: argparse.Namespace, rng: np.random.Generator) -> list[int]:
+    """Background users so co-watching and popularity have something to say, then the measured
+    users: exactly `latency_events` events each. Returns the measured users' world rows."""
     simulate_users(world, args.latency_background, rng, hold_out=0)
     measured = []
     for _ in range(args.latency_users):
@@ -422,38 +496,105 @@ def latency(args: argparse.Namespace) -> None:
             video, _, _, days = history[-1]
             history.append((video, "progress", 0.5, days))
         del history[args.latency_events :]
+    return measured
+
+
+def measure(
+    rec: Recommender,
+    user_ids: Sequence[int],
+    measured: Sequence[int],
+    args: argparse.Namespace,
+    *,
+    mode: str,
+    videos: int,
+    build_s: float = 0.0,
+) -> Latency:
+    t = time.perf_counter()
+    rec.library.snapshot()
+    load = time.perf_counter() - t
+    t = time.perf_counter()
+    rec.recommend(user_id=user_ids[measured[0]], limit=10)
+    first = time.perf_counter() - t
+    times = []
+    for i in range(args.latency_calls):
+        user_id = user_ids[measured[i % len(measured)]]
+        t = time.perf_counter()
+        rec.recommend(user_id=user_id, limit=10)
+        times.append(time.perf_counter() - t)
+    return Latency(mode, videos, build_s, load, first * 1e3, times)
+
+
+def latency(args: argparse.Namespace) -> Latency:
+    rng = np.random.default_rng(args.seed + 1)
+    world = make_library(args.latency_videos, args.topics * 5, args.dim, rng)
+    measured = latency_users(world, args, rng)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(home=Path(tmp))
         now = utcnow()
         write_videos(world, settings, now)
         user_ids = write_users(world, settings, now)
-        rec = Recommender(settings)
-        t = time.perf_counter()
-        rec.library.snapshot()
-        load = time.perf_counter() - t
-        t = time.perf_counter()
-        rec.recommend(user_id=user_ids[measured[0]], limit=10)
-        fit = time.perf_counter() - t
-        times = []
-        for i in range(args.latency_calls):
-            user_id = user_ids[measured[i % len(measured)]]
-            t = time.perf_counter()
-            rec.recommend(user_id=user_id, limit=10)
-            times.append(time.perf_counter() - t)
         events = sum(len(h) for h in world.histories)
         print(
             f"\nlatency: {args.latency_videos} videos ({args.latency_videos * SEGMENTS} segments, "
             f"dim {args.dim}), {len(world.histories)} users, {events} events; users with "
             f"{args.latency_events} events each; SQLite catalog, embedded default"
         )
-        print(
-            f"first use: vectors read in {load:.2f} s, first call (co-watch fit, popularity) "
-            f"{fit * 1e3:.0f} ms"
+        return measure(
+            Recommender(settings), user_ids, measured, args, mode="embedded", videos=len(world.ids)
         )
-        print(
-            f"recommend(limit=10) over {len(times)} calls: p50 {np.percentile(times, 50) * 1e3:.1f} ms, "
-            f"p95 {np.percentile(times, 95) * 1e3:.1f} ms, mean {statistics.mean(times) * 1e3:.1f} ms"
-        )
+
+
+def served_latency(args: argparse.Namespace, videos: int) -> Latency:
+    """The same users over `videos` videos in served mode: the video-level collection in
+    qdrant-client's local engine (in this process, no network: a server adds a round trip a
+    call for the recommend query and one for each of the two vector reads)."""
+    from qdrant_client import QdrantClient
+
+    from core.vectors import open_video_index
+
+    rng = np.random.default_rng(args.seed + 1)
+    world = video_level_library(videos, args.topics * 5, args.dim, rng)
+    measured = latency_users(world, args, rng)
+    assert world.vectors is not None
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(home=Path(tmp))
+        now = utcnow()
+        write_video_rows(world, settings, now)
+        user_ids = write_users(world, settings, now)
+        index = open_video_index(settings, client=QdrantClient(":memory:"))
+        assert index is not None
+        t = time.perf_counter()
+        for start in range(0, videos, 2000):
+            index.upsert(
+                [
+                    VideoPoint(
+                        world.ids[i],
+                        world.vectors[i, 0],
+                        {
+                            "video_id": world.ids[i],
+                            "revision": 1,
+                            "payload_version": VIDEO_PAYLOAD_VERSION,
+                        },
+                    )
+                    for i in range(start, min(videos, start + 2000))
+                ]
+            )
+        build = time.perf_counter() - t
+        rec = Recommender(settings, video_index=index)
+        return measure(rec, user_ids, measured, args, mode="served", videos=videos, build_s=build)
+
+
+def print_latencies(rows: Sequence[Latency], args: argparse.Namespace) -> None:
+    print(
+        f"\nrecommend(limit=10), users with {args.latency_events} events, {args.latency_calls} "
+        "calls each; served: Qdrant local mode (qdrant-client's in-process engine)"
+    )
+    print(
+        f"{'mode':10} {'videos':>8} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'load s':>8} "
+        f"{'first ms':>9} {'build s':>8}"
+    )
+    for row in rows:
+        print(row.line())
 
 
 def main() -> None:
@@ -471,6 +612,12 @@ def main() -> None:
     ap.add_argument("--latency-background", type=int, default=1000)
     ap.add_argument("--latency-calls", type=int, default=200)
     ap.add_argument(
+        "--served-sizes",
+        default="10000,100000",
+        help="library sizes (videos) for the served-mode latency, comma-separated",
+    )
+    ap.add_argument("--skip-served", action="store_true")
+    ap.add_argument(
         "--devset",
         type=Path,
         default=Path.home() / ".cache" / "vidsearch-devset",
@@ -486,7 +633,10 @@ def main() -> None:
     if not args.skip_devset:
         devset_quality(args)
     if not args.skip_latency:
-        latency(args)
+        rows = [latency(args)]
+        if not args.skip_served:
+            rows += [served_latency(args, int(n)) for n in args.served_sizes.split(",") if n]
+        print_latencies(rows, args)
 
 
 if __name__ == "__main__":

@@ -16,11 +16,8 @@ from recommender.reasons import newest_near_best
 class ContentSearch(Protocol):
     """The seam for the content signal: weighted positive and negative video vectors in, the
     `limit` best videos out as {video id: score}. The embedded default scans a matrix
-    (MatrixSearch). A Qdrant server can answer it without the ranker knowing: the weighted
-    profile (see content_scores) as the vector of a query grouped by video id, scores times the
-    profile's norm to keep the scale; or Qdrant's recommend query (strategy average_vector)
-    where unweighted examples will do. Its points are segments, so a video scores its best
-    segment there, not its average."""
+    (MatrixSearch); served mode asks Qdrant's recommend query over the video-level collection
+    (IndexSearch), with the same scores."""
 
     def __call__(
         self,
@@ -182,11 +179,12 @@ class FetchedVectors:
         missing = list(dict.fromkeys(int(r) for r in rows if int(r) not in self._rows))
         if missing:
             got = self.index.vectors([self.ids[r] for r in missing])
-            for r in missing:
-                vec = got.get(self.ids[r])
-                self._rows[r] = None if vec is None else normalize_rows(vec[None, :])[0]
-                if vec is not None:
-                    self._dim = len(vec)
+            found = [r for r in missing if self.ids[r] in got]
+            self._rows.update(dict.fromkeys(missing))
+            if found:
+                unit = normalize_rows(np.stack([got[self.ids[r]] for r in found]))
+                self._rows.update(zip(found, unit, strict=True))
+                self._dim = unit.shape[1]
         out = np.zeros((len(rows), self._dim), np.float32)  # (rows, dim)
         for i, r in enumerate(rows):
             vec = self._rows[int(r)]
