@@ -78,7 +78,7 @@ from core.queue import INGEST_TASK, SUMMARY_TASK, celery_app, note_broker_seen, 
 from core.settings import Settings, get_settings  # noqa: E402
 from indexer.commit import commit_video, finish_job  # noqa: E402
 from indexer.embed import EmbeddedSegment  # noqa: E402
-from indexer.jobs import JobProgress, claim_video, start_job  # noqa: E402
+from indexer.jobs import JobProgress, LeaseKeeper, Started, claim_video, start_job  # noqa: E402
 from indexer.media import MediaInfo  # noqa: E402
 from indexer.register import Registered  # noqa: E402
 from indexer.sample import PlannedSegment  # noqa: E402
@@ -100,6 +100,8 @@ class JobRecord:
     claim_s: float  # start_job: the compare-and-swap on the job row
     heartbeat_s: float  # claim_video, the progress writes and the lease renewal
     commit_s: float  # the commit transaction, job_view and the summary task sent
+    lock_wait_s: float  # waiting for the embedding spaces' row, which every commit locks
+    lock_hold_s: float  # holding it: from the lock to the end of the commit
     done_at: float  # time.time() when the message was acknowledged
 
 
@@ -141,6 +143,7 @@ class Round:
             return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
         claim = [r.claim_s for r in self.records]
+        hold = [r.lock_hold_s for r in self.records]
         broker = [r.broker_s for r in self.records]
         commit = [r.commit_s for r in self.records]
         done = max(len(self.records), 1)
@@ -158,6 +161,11 @@ class Round:
             "broker_p95_ms": round(pct(broker, 0.95), 1),
             "commit_p50_ms": round(pct(commit, 0.5), 1),
             "commit_p95_ms": round(pct(commit, 0.95), 1),
+            "lock_wait_p50_ms": round(pct([r.lock_wait_s for r in self.records], 0.5), 1),
+            "lock_hold_p50_ms": round(pct(hold, 0.5), 1),
+            # Share of the wall time some commit held the spaces' row: near 1, that row is the
+            # ceiling, and 1 / the hold time is what more workers can never pass.
+            "lock_busy": round(sum(hold) / self.seconds, 2) if self.seconds > 0 else None,
             "client_cpu_ms_per_job": round(1000 * self.client_cpu_s / done, 1),
             "pg_cpu_ms_per_job": None
             if self.pg_cpu_s is None
@@ -241,12 +249,22 @@ def _registered(job_id: int, path: str) -> Registered:
 
 def _run_job(settings: Settings, job_id: int, heartbeats: int, segments: int) -> tuple[float, ...]:
     """The catalog and broker calls of one ingest task, in the pipeline's order; returns
-    (claim, heartbeats, commit) seconds, or () when the claim was refused."""
+    (claim, heartbeats, commit, lock wait, lock hold) seconds, or () when the claim was refused."""
     t0 = time.perf_counter()
     started = start_job(settings, job_id)
     t1 = time.perf_counter()
     if started.status != JobStatus.RUNNING:
         return ()
+    # As run_ingest_job: the lease thread renews while the stages run (a commit that waits long
+    # for its lock must not lose the job to a sweeper).
+    with LeaseKeeper(settings, job_id):
+        return (t1 - t0, *_stages(settings, job_id, started, heartbeats, segments))
+
+
+def _stages(
+    settings: Settings, job_id: int, started: Started, heartbeats: int, segments: int
+) -> tuple[float, ...]:
+    t1 = time.perf_counter()
     progress = JobProgress(settings, job_id)
     reg = _registered(job_id, str(started.path))
     video_id = claim_video(settings, job_id, reg)
@@ -265,7 +283,10 @@ def _run_job(settings: Settings, job_id: int, heartbeats: int, segments: int) ->
     with session_scope(settings) as session:
         # commit_in_spaces starts by locking the space records (SpaceVectors.needed): every
         # commit in the library takes that one row, so this is where commits queue.
+        session.execute(text("SELECT 1"))  # the connection and its transaction first
+        t_lock = time.perf_counter()
         active, _pending = lock_spaces(session=session)
+        t_locked = time.perf_counter()
         commit_video(
             session=session,
             video_id=video_id,
@@ -278,11 +299,12 @@ def _run_job(settings: Settings, job_id: int, heartbeats: int, segments: int) ->
         job = session.get(Job, job_id)
         assert job is not None
         finish_job(job, status=JobStatus.SUCCEEDED, note=f"{segments} segments")
+    t_committed = time.perf_counter()
     if settings.summaries_at_index:
         video = job_view(settings, job_id)["video_id"]
         send(SUMMARY_TASK, video)
     t3 = time.perf_counter()
-    return t1 - t0, t2 - t1, t3 - t2
+    return t2 - t1, t3 - t2, t_locked - t_lock, t_committed - t_locked
 
 
 def _worker(
@@ -335,9 +357,18 @@ def _worker(
                     if not times:
                         report.not_ours.append(job_id)
                         continue
-                    claim_s, beat_s, commit_s = times
+                    claim_s, beat_s, commit_s, wait_s, hold_s = times
                     report.records.append(
-                        JobRecord(job_id, arrived - asked, claim_s, beat_s, commit_s, time.time())
+                        JobRecord(
+                            job_id,
+                            arrived - asked,
+                            claim_s,
+                            beat_s,
+                            commit_s,
+                            wait_s,
+                            hold_s,
+                            time.time(),
+                        )
                     )
             cpu1 = resource.getrusage(resource.RUSAGE_SELF)
             report.cpu_s = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
@@ -405,7 +436,12 @@ def _drop_broker_keys(redis_url: str, queue: str) -> int:
     client = redis.Redis.from_url(redis_url)
     try:
         left = int(client.llen(queue))  # type: ignore[arg-type]
-        client.delete(queue, f"_kombu.binding.{queue}", f"vidsearch:broker-canary:{queue}")
+        client.delete(
+            queue,
+            f"_kombu.binding.{queue}",
+            f"_kombu.binding_permanent.{queue}",  # the name kombu 5.5+ gives the binding
+            f"vidsearch:broker-canary:{queue}",
+        )
         return left
     finally:
         client.close()
@@ -442,6 +478,31 @@ def _audit(settings: Settings, round_: Round, job_ids: list[int], left_on_broker
         problems.append(f"{round_.summaries} summary messages for {len(job_ids)} videos")
 
 
+class NotEnoughConnections(RuntimeError):
+    """The server cannot take the connections this many workers open."""
+
+
+def _check_connections(admin_url: str, workers: int) -> None:
+    """A working slot holds up to two catalog connections (the job's and its lease thread's,
+    which renews while the job waits, e.g. for the commit lock), and this process's sweepers
+    share a pool of 15: refuse a round the server cannot take rather than starve everyone else
+    using it of connections."""
+    engine = create_engine(admin_url)
+    try:
+        with engine.connect() as conn:
+            limit = int(conn.scalar(text("SHOW max_connections")) or 0)
+            used = int(conn.scalar(text("SELECT count(*) FROM pg_stat_activity")) or 0)
+    finally:
+        engine.dispose()
+    needed = 2 * workers + 15
+    if needed > limit - used:
+        raise NotEnoughConnections(
+            f"{workers} workers need up to {needed} connections and the server has "
+            f"{limit - used} free (max_connections {limit}): raise max_connections or put a "
+            "pooler (PgBouncer) in front"
+        )
+
+
 def run_round(
     workers: int,
     jobs: int,
@@ -454,6 +515,7 @@ def run_round(
 ) -> Round:
     """``workers`` worker processes work through ``jobs`` jobs sent beforehand; returns the
     figures and what the audit found (``problems``: empty when every job ran exactly once)."""
+    _check_connections(pg_admin, workers)
     queue = f"vidsearch-coord-{uuid.uuid4().hex[:8]}"
     with (
         tempfile.TemporaryDirectory(prefix="vidsearch-coord-") as home,
@@ -550,6 +612,8 @@ COLUMNS = [
     ("broker_p95_ms", "broker p95"),
     ("commit_p50_ms", "commit p50"),
     ("commit_p95_ms", "commit p95"),
+    ("lock_hold_p50_ms", "lock held p50"),
+    ("lock_busy", "lock busy"),
     ("pg_cpu_ms_per_job", "PG CPU ms/job"),
     ("redis_cpu_ms_per_job", "Redis CPU ms/job"),
     ("client_cpu_ms_per_job", "worker CPU ms/job"),
@@ -590,10 +654,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="also one JSON object a line per N")
     args = parser.parse_args(argv)
     per_worker = 4 if args.quick else args.jobs_per_worker
-    rounds = []
+    rounds, skipped = [], []
     for n in (int(x) for x in args.workers.split(",")):
-        rounds.append(
-            run_round(
+        try:
+            done = run_round(
                 n,
                 n * per_worker,
                 heartbeats=args.heartbeats,
@@ -601,10 +665,15 @@ def main(argv: list[str] | None = None) -> int:
                 pg_admin=args.pg,
                 redis_url=args.redis,
             )
-        )
+        except NotEnoughConnections as exc:
+            skipped.append(f"N={n}: not run: {exc}")
+            continue
+        rounds.append(done)
         if args.json:
-            print(json.dumps(rounds[-1].row()), flush=True)
+            print(json.dumps(done.row()), flush=True)
     print(report(rounds))
+    for line in skipped:
+        print(line)
     return 0 if all(not r.problems for r in rounds) else 1
 
 
