@@ -12,13 +12,18 @@ whose every result is flagged weak. "today's defaults" is d8a89de's behaviour on
 no on-screen text or people, and a strict cut-off (nothing weak shown, so a hidden answer is a miss).
 
     .venv/bin/python bench/search.py [--sizes 1000,10000,100000] [--devset DIR] [--calibrate]
-                                     [--train] [--skip-latency]
+                                     [--train] [--skip-latency] [--skip-quality] [--json]
+
+Sizes of 100k and up are measured on the large engine too (a base with HNSW graphs, memory-
+mapped: bench/large_index.py), past 300k on it alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
+import resource
 import statistics
 import sys
 import tempfile
@@ -124,8 +129,14 @@ def numpy_floor(
     return times
 
 
-def latency(sizes: list[int], settings: Settings, repeats: int) -> None:
+EXACT_UP_TO = 300_000  # the in-memory engine needs ~6 GB at 300k: past it only the large one
+LARGE_FROM = 100_000  # sizes measured on the large engine too (bench/large_index.py)
+
+
+def latency(sizes: list[int], settings: Settings, repeats: int, as_json: bool = False) -> None:
     from scipy import sparse
+
+    from bench.large_index import run as run_large
 
     embedder = load_embedder(settings)
     embedder.embed_text(["warm up"])
@@ -137,7 +148,8 @@ def latency(sizes: list[int], settings: Settings, repeats: int) -> None:
         f"{'engine':13} {'segments':>9} {'build s':>8} {'p50 ms':>8} {'p95 ms':>8} {'floor p50':>10} "
         f"{'floor p95':>10} {'p50 ratio':>10}"
     )
-    runs = [("numpy", n) for n in sizes] + [("qdrant-local", n) for n in sizes if n <= 10_000]
+    runs = [("numpy", n) for n in sizes if n <= EXACT_UP_TO]
+    runs += [("qdrant-local", n) for n in sizes if n <= 10_000]
     for engine, n in runs:
         t = time.perf_counter()
         index, video, text, captions = synthetic_index(n, dim, settings, rng, engine)
@@ -165,8 +177,42 @@ def latency(sizes: list[int], settings: Settings, repeats: int) -> None:
         f50, f95 = _pct(floor, 50), _pct(floor, 95)
         print(
             f"{engine:13} {n:>9} {build:>8.1f} {p50 * 1e3:>8.1f} {p95 * 1e3:>8.1f} {f50 * 1e3:>10.1f} "
-            f"{f95 * 1e3:>10.1f} {p50 / f50:>10.1f}"
+            f"{f95 * 1e3:>10.1f} {p50 / f50:>10.1f}",
+            flush=True,
         )
+        if as_json:
+            # Exact by construction; the memory is this whole benchmark process's peak so far.
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(json.dumps(figures(n, engine, p50, p95, 1.0, peak)), flush=True)
+        del index, video, text, captions, service
+    large = [n for n in sizes if n >= LARGE_FROM]
+    if large:
+        print(
+            "large engine (base + graphs, bench/large_index.py: clustered synthetic vectors, "
+            "searched in a fresh process that maps the snapshot):"
+        )
+    for row in run_large(large, repeats):
+        print(
+            f"{row['engine']:13} {row['segments']:>9} {row['build_s']:>8.1f} {row['p50_ms']:>8.1f} "
+            f"{row['p95_ms']:>8.1f}   recall@10 {row['recall_at_10']:.3f}  load {row['load_s']:.2f} s"
+            f"  peak {row['rss_mb']:.0f} MB",
+            flush=True,
+        )
+        if as_json:
+            print(json.dumps({k: row[k] for k in JSON_KEYS}), flush=True)
+
+
+JSON_KEYS = ("segments", "engine", "p50_ms", "p95_ms", "recall_at_10", "rss_mb")
+
+
+def figures(n: int, engine: str, p50: float, p95: float, recall: float, rss_mb: float) -> dict:  # type: ignore[type-arg]
+    return dict(
+        zip(
+            JSON_KEYS,
+            (n, engine, round(p50 * 1e3, 1), round(p95 * 1e3, 1), recall, round(rss_mb)),
+            strict=True,
+        )
+    )
 
 
 def _pct(values: list[float], q: int) -> float:
@@ -463,11 +509,15 @@ def main() -> None:
     )
     ap.add_argument("--skip-latency", action="store_true")
     ap.add_argument("--skip-quality", action="store_true")
+    ap.add_argument(
+        "--json", action="store_true", help="also one JSON object a line per size and engine"
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(home=Path(tmp))
         if not args.skip_latency:
-            latency([int(s) for s in args.sizes.split(",") if s], settings, args.queries)
+            sizes = [int(s) for s in args.sizes.split(",") if s]
+            latency(sizes, settings, args.queries, args.json)
     if not args.skip_quality:
         quality(args.devset, args.calibrate, args.train, args.sweep)
 

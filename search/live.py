@@ -107,7 +107,7 @@ class LiveIndex:
         if snap is None:
             return False
         assert isinstance(self.store, NumpyStore)
-        self.store.mem.load_arrays(snap.arrays)
+        snap.load_into(self.store)
         return snap.matches(signature)
 
     def _save(self, signature: str) -> None:

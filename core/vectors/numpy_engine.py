@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from core.lexical import SparseVector
+from core.vectors.base_index import BaseIndex
 from core.vectors.store import (
     DENSE,
     LEXICAL,
@@ -243,6 +244,10 @@ class MemoryIndex:
             point = self._points.get(pid)
             return dict(point.lexical) if point else {}
 
+    def term_count(self, term: int) -> int:
+        with self._lock:
+            return len(self._postings.get(term, ()))
+
     def _allowed(self, n: int, keep: Predicate | None, flags: dict[str, bool] | None) -> np.ndarray:
         """A mask over the first n rows: live points with these flags that pass the predicate."""
         mask = self._live[:n].copy()
@@ -276,17 +281,23 @@ class MemoryIndex:
             return self._top(scores, limit)
 
     def search_lexical(
-        self, query: dict[int, float], limit: int, keep: Predicate | None = None
+        self,
+        query: dict[int, float],
+        limit: int,
+        keep: Predicate | None = None,
+        *,
+        others: tuple[int, dict[int, int]] = (0, {}),
     ) -> list[tuple[str, float, dict[str, Any]]]:
+        """``others``: the points and each term's count in the rest of the index (a large
+        index's base), so that IDF is the whole index's, as Qdrant's is."""
         with self._lock:
-            total = len(self._points)
+            total = len(self._points) + others[0]
             acc: dict[int, float] = {}
             for term, qweight in query.items():
                 postings = self._postings.get(term)
                 if not postings:
                     continue
-                df = len(postings)
-                idf = math.log(1.0 + (total - df + 0.5) / (df + 0.5))
+                idf = idf_of(total, len(postings) + others[1].get(term, 0))
                 for row, weight in postings.items():
                     acc[row] = acc.get(row, 0.0) + idf * qweight * weight
             if not acc:
@@ -314,6 +325,11 @@ class MemoryIndex:
         pid = self._ids[row]
         assert pid is not None  # a live row (the masks and postings hold live rows only)
         return pid, score, self._points[pid].payload
+
+
+def idf_of(total: int, df: int) -> float:
+    """Qdrant's IDF for a term in ``df`` of ``total`` points."""
+    return math.log(1.0 + (total - df + 0.5) / (df + 0.5))
 
 
 def payload_predicate(flt: SearchFilter | None) -> Predicate | None:
@@ -353,83 +369,188 @@ def _with_speech_flag(wanted: bool, rest: Predicate | None) -> Predicate:
 
 
 class NumpyStore:
-    """``VectorStore`` on a ``MemoryIndex``: translates filters into flag masks and a predicate."""
+    """``VectorStore`` on a ``MemoryIndex``: translates filters into flag masks and a predicate.
+
+    A large index also has a ``base`` (core/vectors/base_index.py): the points of the snapshot
+    it started from, memory-mapped and searched through graphs; the ``MemoryIndex`` then holds
+    only what was written since, and a base point written again or deleted is masked there."""
 
     engine = "numpy"
 
     def __init__(self, collection: str = "segments") -> None:
         self.collection = collection
         self.mem = MemoryIndex()
+        self.base: BaseIndex | None = None
+        self.writes = 0  # points written or deleted since the store was made (snapshots read it)
+
+    def attach_base(self, base: BaseIndex | None) -> None:
+        """Answer from ``base`` and the in-memory points (which must not repeat its points)."""
+        with self.mem._lock:
+            self.base = base
 
     def dims(self) -> dict[str, int] | None:
-        return self.mem.dims
+        return self.mem.dims or (self.base.dims if self.base is not None else None)
 
     def ensure_collection(self, video_dim: int, text_dim: int) -> None:
-        self.mem.ensure(self.collection, video_dim, text_dim)
+        with self.mem._lock:
+            if self.base is not None:
+                check_dims(self.collection, self.base.dims, video_dim, text_dim)
+            self.mem.ensure(self.collection, video_dim, text_dim)
 
     def drop(self) -> None:
-        self.mem.drop()
+        with self.mem._lock:
+            self.base = None
+            self.mem.drop()
+            self.writes += 1
 
     def count(self) -> int:
-        return self.mem.count()
+        with self.mem._lock:
+            return self.mem.count() + (self.base.live_count() if self.base is not None else 0)
+
+    def _retire_from_base(self, ids: Iterable[str]) -> None:
+        """Mask the base's copies of these points (they are written anew, or deleted)."""
+        if self.base is None:
+            return
+        for pid in ids:
+            row = self.base.row_of(pid)
+            if row is not None:
+                self.base.dead[row] = True
 
     def upsert(self, points: Sequence[SegmentPoint]) -> None:
-        self.mem.upsert_batch(
-            self.collection,
-            [
-                (
-                    p.id,
-                    {"video": p.video_vector, "text": p.text_vector},
-                    dict(zip(p.lexical.indices, p.lexical.values, strict=True)),
-                    p.payload,
+        with self.mem._lock:
+            if self.base is not None and points:
+                check_dims(
+                    self.collection,
+                    self.base.dims,
+                    len(points[0].video_vector),
+                    len(points[0].text_vector),
                 )
-                for p in points
-            ],
-        )
+            self._retire_from_base(p.id for p in points)
+            self.mem.upsert_batch(
+                self.collection,
+                [
+                    (
+                        p.id,
+                        {"video": p.video_vector, "text": p.text_vector},
+                        dict(zip(p.lexical.indices, p.lexical.values, strict=True)),
+                        p.payload,
+                    )
+                    for p in points
+                ],
+            )
+            self.writes += len(points)
 
     def delete(self, ids: Iterable[str]) -> None:
-        self.mem.delete(ids)
+        ids = list(ids)
+        with self.mem._lock:
+            self._retire_from_base(ids)
+            self.mem.delete(ids)
+            self.writes += len(ids)
 
     def revisions(self) -> dict[str, int]:
-        return {pid: payload_revision(payload) for pid, payload in self.mem.items()}
+        with self.mem._lock:
+            out = self.base.revisions() if self.base is not None else {}
+            out.update((pid, payload_revision(payload)) for pid, payload in self.mem.items())
+            return out
 
     def video_point_ids(self, video_id: str) -> list[str]:
-        return [pid for pid, p in self.mem.items() if p.get("video_id") == video_id]
+        with self.mem._lock:
+            out = [pid for pid, p in self.mem.items() if p.get("video_id") == video_id]
+            if self.base is not None:
+                out += [self.base.pid(int(r)) for r in self.base.video_rows(video_id)]
+            return out
 
     def points(self) -> dict[str, dict[str, Any]]:
         mem = self.mem
         out = {}
-        for pid, payload in mem.items():
-            dense = {}
-            for name in DENSE:
-                vec = mem.vector(pid, name)
-                dense[name] = None if vec is None else vec.tolist()
-            out[pid] = {"payload": payload, "vector": dense | {LEXICAL: mem.lexical_of(pid)}}
+        with mem._lock:
+            if self.base is not None:
+                base = self.base
+                for row in base.live_rows().tolist():
+                    dense = {name: base.vector(row, name).tolist() for name in DENSE}
+                    out[base.pid(row)] = {
+                        "payload": base.payload(row),
+                        "vector": dense | {LEXICAL: base.lexical(row)},
+                    }
+            for pid, payload in mem.items():
+                dense = {}
+                for name in DENSE:
+                    vec = mem.vector(pid, name)
+                    dense[name] = None if vec is None else vec.tolist()
+                out[pid] = {"payload": payload, "vector": dense | {LEXICAL: mem.lexical_of(pid)}}
         return out
 
     def search_dense(
         self, using: str, vector: np.ndarray, limit: int, flt: SearchFilter | None = None
     ) -> list[Hit]:
-        if self.mem.dims is None:
+        if self.dims() is None:
             return []
         flags = {"has_text": True} if using == "text" else {}
         if flt is not None and flt.has_speech is not None:
             flags["video_has_speech"] = flt.has_speech  # a flag array: no per-point loop
-        found = self.mem.search_dense(using, vector, limit, payload_predicate(flt), flags)
-        return [Hit(pid, score, payload) for pid, score, payload in found]
+        with self.mem._lock:
+            found = self.mem.search_dense(using, vector, limit, payload_predicate(flt), flags)
+            hits = [Hit(pid, score, payload) for pid, score, payload in found]
+            base = self.base
+            if base is None:
+                return hits
+            allowed = base.allowed(flt, has_text=using == "text")
+            for row, score in base.search_dense(using, vector, limit, allowed):
+                hits.append(Hit(base.pid(row), score, base.payload(row)))
+        hits.sort(key=lambda h: -h.score)
+        return hits[:limit]
 
     def search_lexical(
         self, query: SparseVector, limit: int, flt: SearchFilter | None = None
     ) -> list[Hit]:
-        if query.is_empty() or self.mem.dims is None:
+        if query.is_empty() or self.dims() is None:
             return []
         weights = dict(zip(query.indices, query.values, strict=True))
         keep = payload_predicate(flt)
         if flt is not None and flt.has_speech is not None:
             keep = _with_speech_flag(flt.has_speech, keep)
-        found = self.mem.search_lexical(weights, limit, keep)
-        return [Hit(pid, score, payload) for pid, score, payload in found]
+        with self.mem._lock:
+            base = self.base
+            if base is None:
+                found = self.mem.search_lexical(weights, limit, keep)
+                return [Hit(pid, score, payload) for pid, score, payload in found]
+            postings = {term: base.term_postings(term) for term in weights}
+            counts = {term: len(rows) for term, (rows, _) in postings.items()}
+            found = self.mem.search_lexical(
+                weights, limit, keep, others=(base.live_count(), counts)
+            )
+            hits = [Hit(pid, score, payload) for pid, score, payload in found]
+            total = self.mem.count() + base.live_count()
+            rows_parts, score_parts = [], []
+            for term, (rows, w) in postings.items():
+                if len(rows):
+                    df = len(rows) + self.mem.term_count(term)
+                    rows_parts.append(rows)
+                    score_parts.append(idf_of(total, df) * weights[term] * w.astype(np.float64))
+            if rows_parts:
+                rows = np.concatenate(rows_parts)
+                uniq, inverse = np.unique(rows, return_inverse=True)
+                scores = np.bincount(inverse, weights=np.concatenate(score_parts))
+                allowed = base.allowed(flt)
+                if allowed is not None:
+                    ok = allowed[uniq]
+                    uniq, scores = uniq[ok], scores[ok]
+                order = np.argsort(-scores, kind="stable")[:limit]
+                hits += [
+                    Hit(base.pid(int(uniq[i])), float(scores[i]), base.payload(int(uniq[i])))
+                    for i in order
+                ]
+        hits.sort(key=lambda h: -h.score)
+        return hits[:limit]
 
     def vectors(self, ids: Sequence[str], using: str) -> dict[str, np.ndarray]:
-        vecs = {pid: self.mem.vector(pid, using) for pid in ids}
-        return {pid: v for pid, v in vecs.items() if v is not None}
+        out: dict[str, np.ndarray] = {}
+        with self.mem._lock:
+            for pid in ids:
+                vec = self.mem.vector(pid, using)
+                if vec is None and self.base is not None:
+                    row = self.base.row_of(pid)
+                    vec = None if row is None else self.base.vector(row, using)
+                if vec is not None:
+                    out[pid] = vec
+        return out

@@ -12,6 +12,13 @@ switch the ``CURRENT`` pointer atomically, so a reader sees one whole snapshot o
     VIDSEARCH_HOME/index/<collection>/snap-<n>/      record.json, video.npy, text.npy,
                                                      offsets.npy, terms.npy, weights.npy,
                                                      ids.json, payloads.json
+    VIDSEARCH_HOME/index/<collection>/base-<n>/      a large index's base (base_index.py)
+
+A large index (``LARGE_POINTS`` and up) is a base and the points written since: its snapshot
+holds those points as above, the base rows they replaced or deleted (dead.npy), and the name of
+its base. A base is written again, with the graphs (minutes at a million points), only when
+the points written since pass ``REWRITE_SHARE`` of it; until then a snapshot costs what the new
+points cost.
 """
 
 from __future__ import annotations
@@ -26,13 +33,15 @@ from pathlib import Path
 
 import numpy as np
 
+from core.vectors.base_index import LARGE_POINTS, BaseIndex, BaseRows, write_base
 from core.vectors.numpy_engine import IndexArrays, NumpyStore
 from core.vectors.store import PAYLOAD_VERSION
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: may name a base
 RECORD = "record.json"
+REWRITE_SHARE = 0.1
 POINTER = "CURRENT"
 KEEP = 2  # snapshots kept: the newest, and the one a reader may still be loading
 
@@ -50,16 +59,72 @@ def _key(signature: str) -> str:
     return f"{signature}|payload{PAYLOAD_VERSION}"
 
 
+def _rewrite_base(store: NumpyStore, folder: Path) -> BaseIndex | None:
+    """Write the store's whole index as a new base when it is large and what was written since
+    its base passed REWRITE_SHARE of it; the base to name otherwise (None: small index)."""
+    base = store.base
+    if base is None and store.mem.count() < LARGE_POINTS:
+        return None
+    if base is not None and store.mem.count() <= REWRITE_SHARE * base.n:
+        return base
+    writes = store.writes
+    parts = [base.rows(base.live_rows())] if base is not None else []
+    parts.append(_as_rows(store.mem.export_arrays()))
+    name = f"base-{time.time_ns()}-{os.getpid()}"
+    tmp = folder / f".{name}.tmp"
+    write_base(_concat(parts), tmp)
+    tmp.rename(folder / name)
+    new = BaseIndex(folder / name)
+    # The points are in the new base now: drop this process's copies (a few GB at a million),
+    # unless a write came in meanwhile (then the next snapshot tries again).
+    with store.mem._lock:
+        if store.writes == writes:
+            store.mem.drop()
+            store.attach_base(new)
+    return new
+
+
+def _as_rows(arrays: IndexArrays) -> BaseRows:
+    return BaseRows(
+        arrays.ids, arrays.matrices, arrays.payloads, arrays.offsets, arrays.terms, arrays.weights
+    )
+
+
+def _concat(parts: list[BaseRows]) -> BaseRows:
+    parts = [p for p in parts if p.ids] or parts[:1]
+    if len(parts) == 1:
+        return parts[0]
+    offsets = [parts[0].offsets]
+    for p in parts[1:]:
+        offsets.append(p.offsets[1:] + offsets[-1][-1])
+    return BaseRows(
+        ids=[pid for p in parts for pid in p.ids],
+        matrices={k: np.concatenate([p.matrices[k] for p in parts]) for k in parts[0].matrices},
+        payloads=[x for p in parts for x in p.payloads],
+        offsets=np.concatenate(offsets),
+        terms=np.concatenate([p.terms for p in parts]),
+        weights=np.concatenate([p.weights for p in parts]),
+    )
+
+
 def save_snapshot(store: NumpyStore, folder: Path, signature: str) -> Path:
     """Write the store's points as a new snapshot of ``folder`` and point CURRENT at it."""
-    arrays = store.mem.export_arrays()
     folder.mkdir(parents=True, exist_ok=True)
+    base = _rewrite_base(store, folder)
+    with store.mem._lock:  # the in-memory points and the base's dead rows of one moment
+        arrays = store.mem.export_arrays()
+        if base is not None and base is not store.base:
+            raise RuntimeError("the index's base changed while its snapshot was written")
+        dead = np.flatnonzero(base.dead) if base is not None else np.zeros(0, np.int64)
     name = f"snap-{time.time_ns()}-{os.getpid()}"
     tmp = folder / f".{name}.tmp"
     tmp.mkdir()
+    if base is not None:
+        np.save(tmp / "dead.npy", dead.astype(np.int64), allow_pickle=False)
+    dims = arrays.dims or (base.dims if base is not None else {})
     files = {
-        "video.npy": arrays.matrices.get("video", np.zeros((0, 0), np.float32)),
-        "text.npy": arrays.matrices.get("text", np.zeros((0, 0), np.float32)),
+        "video.npy": arrays.matrices.get("video", np.zeros((0, dims.get("video", 0)), np.float32)),
+        "text.npy": arrays.matrices.get("text", np.zeros((0, dims.get("text", 0)), np.float32)),
         "offsets.npy": arrays.offsets,
         "terms.npy": arrays.terms,
         "weights.npy": arrays.weights,
@@ -71,8 +136,9 @@ def save_snapshot(store: NumpyStore, folder: Path, signature: str) -> Path:
     record = {
         "format": FORMAT,
         "key": _key(signature),
-        "dims": arrays.dims,
+        "dims": dims,
         "points": len(arrays.ids),
+        "base": base.folder.name if base is not None else None,
         "files": {f.name: _sha256(f) for f in sorted(tmp.iterdir())},
     }
     (tmp / RECORD).write_text(json.dumps(record, indent=1), encoding="utf-8")
@@ -93,17 +159,33 @@ def _prune(folder: Path, *, keep_newest: int) -> None:
     for old in snaps[:-keep_newest]:
         if old.name != current:
             shutil.rmtree(old, ignore_errors=True)
-    for stray in folder.glob(".snap-*.tmp"):  # a writer that died half way
-        if time.time() - stray.stat().st_mtime > 3600:
+    # A base stays while a snapshot names it (a reader may be starting from an older one).
+    named = set()
+    for snap in folder.glob("snap-*"):
+        try:
+            named.add(json.loads((snap / RECORD).read_text(encoding="utf-8")).get("base"))
+        except (OSError, ValueError):
+            continue
+    for base in folder.glob("base-*"):
+        if base.name not in named and time.time() - base.stat().st_mtime > 60:
+            shutil.rmtree(base, ignore_errors=True)
+    for stray in [*folder.glob(".snap-*.tmp"), *folder.glob(".base-*.tmp")]:
+        if time.time() - stray.stat().st_mtime > 3600:  # a writer that died half way
             shutil.rmtree(stray, ignore_errors=True)
 
 
 class Snapshot:
-    """A verified snapshot: its points, and whether it matches a given catalog signature."""
+    """A verified snapshot: its points (a large one's base, with the rows that died since, and
+    the points written since), and whether it matches a given catalog signature."""
 
-    def __init__(self, key: str, arrays: IndexArrays) -> None:
+    def __init__(self, key: str, arrays: IndexArrays, base: BaseIndex | None = None) -> None:
         self.key = key
         self.arrays = arrays
+        self.base = base
+
+    def load_into(self, store: NumpyStore) -> None:
+        store.attach_base(self.base)
+        store.mem.load_arrays(self.arrays)
 
     def matches(self, signature: str) -> bool:
         return self.key == _key(signature)
@@ -119,7 +201,7 @@ def load_snapshot(folder: Path) -> Snapshot | None:
     snap = folder / name
     try:
         record = json.loads((snap / RECORD).read_text(encoding="utf-8"))
-        if record.get("format") != FORMAT:
+        if record.get("format") not in (1, FORMAT):  # 1: the same, never with a base
             raise ValueError(f"format {record.get('format')!r}")
         for file, digest in record["files"].items():
             if _sha256(snap / file) != digest:
@@ -141,7 +223,14 @@ def load_snapshot(folder: Path) -> Snapshot | None:
         )
         if not shapes_ok:
             raise ValueError("its arrays disagree in length")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        base = None
+        if record.get("base"):
+            base = BaseIndex(folder / str(record["base"]))
+            dead = np.load(snap / "dead.npy", allow_pickle=False)
+            if len(dead) and (dead.min() < 0 or dead.max() >= base.n):
+                raise ValueError("its dead rows are not rows of its base")
+            base.dead[dead] = True
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         log.warning("ignoring the index snapshot %s: %s; rebuilding from the catalog", snap, exc)
         return None
     arrays = IndexArrays(
@@ -153,4 +242,4 @@ def load_snapshot(folder: Path) -> Snapshot | None:
         terms=terms,
         weights=weights,
     )
-    return Snapshot(str(record["key"]), arrays)
+    return Snapshot(str(record["key"]), arrays, base)

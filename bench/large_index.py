@@ -1,0 +1,254 @@
+"""The embedded engine at library sizes past LARGE_POINTS: a synthetic base written as a snapshot
+the way the engine writes one, then searched in a fresh process that maps it, as a CLI call or an
+API start would: p50 / p95 of the whole search (query encoding included), the recall@10 of each
+dense signal (the top 10 of what the search asks each signal for) against an exact scan of the
+same vectors, and the process's peak memory.
+
+The synthetic vectors cluster as real ones do: each video's segments lie around the text model's
+embedding of a WordNet noun phrase ("a cab", "a sea slug", ...; cosine about 0.75 to it), so a real
+query has real neighbours. Independent random unit vectors have none: in 384 dimensions every
+point is about as far from a query as every other, and HNSW's recall@10 on them was 0.15 at a
+search width of 128 and 0.62 at 1024 (100k points); exact search is the only index for them.
+Captions are 12 words as in bench/search.py.
+
+    .venv/bin/python bench/large_index.py [--sizes 100000,1000000] [--queries 60] [--json]
+
+bench/search.py runs it for its sizes too, beside the exact engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core.lexical import sparse_vector  # noqa: E402
+from core.vectors.base_index import BaseRows, write_base  # noqa: E402
+from core.vectors.snapshot import POINTER, RECORD, _key  # noqa: E402
+
+SEGMENTS_PER_VIDEO = 10
+
+
+TOPIC_COSINE = 0.75  # a segment's vector against its video's topic
+
+
+def topic_centres(embedder, count: int = 3000) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The text model's embeddings of WordNet noun phrases: what segments are about."""
+    words = sorted(
+        {w for node in _hierarchy()["nodes"].values() for w in node["words"] if w.isascii()}
+    )
+    rng = np.random.default_rng(1)
+    picked = rng.choice(words, size=min(count, len(words)), replace=False)
+    centres = embedder.embed_text([f"a {w}" for w in picked])
+    return (centres / np.linalg.norm(centres, axis=1, keepdims=True)).astype(np.float32)
+
+
+def _hierarchy() -> dict:  # type: ignore[type-arg]
+    path = Path(__file__).resolve().parents[1] / "videobert" / "data" / "imagenet_hierarchy.json"
+    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def synthetic_rows(n: int, centres: np.ndarray, seed: int = 0) -> BaseRows:
+    """n points, ten segments a video, each video about one topic; vectors made in chunks."""
+    from bench.search import QUERIES
+
+    rng = np.random.default_rng(seed)
+    dim = centres.shape[1]
+    # Gaussian noise of this spread puts a unit centre at TOPIC_COSINE from the noisy point.
+    spread = np.sqrt((1 / TOPIC_COSINE**2 - 1) / dim)
+    topics = rng.integers(0, len(centres), size=(n + SEGMENTS_PER_VIDEO - 1) // SEGMENTS_PER_VIDEO)
+    words = [f"w{i}" for i in range(5000)] + [w for q in QUERIES for w in q.split()]
+    matrices = {}
+    for name in ("video", "text"):
+        mat = np.empty((n, dim), np.float32)
+        for lo in range(0, n, 100_000):
+            hi = min(n, lo + 100_000)
+            around = centres[topics[np.arange(lo, hi) // SEGMENTS_PER_VIDEO]]
+            block = around + rng.normal(scale=spread, size=(hi - lo, dim)).astype(np.float32)
+            mat[lo:hi] = block / np.linalg.norm(block, axis=1, keepdims=True)
+        matrices[name] = mat
+    ids, payloads, offsets, terms, weights = [], [], [0], [], []
+    from core.vectors.store import point_id
+
+    for i in range(n):
+        video = f"v{i // SEGMENTS_PER_VIDEO:07d}"
+        caption = " ".join(rng.choice(words, size=12))
+        lexical = sparse_vector(caption)
+        ids.append(point_id(video, i % SEGMENTS_PER_VIDEO))
+        terms.extend(lexical.indices)
+        weights.extend(lexical.values)
+        offsets.append(len(terms))
+        payloads.append(
+            {
+                "video_id": video,
+                "index": i % SEGMENTS_PER_VIDEO,
+                "start": 1.5 * (i % SEGMENTS_PER_VIDEO),
+                "end": 1.5 * (i % SEGMENTS_PER_VIDEO + 1),
+                "text": caption,
+                "path": f"/v/{i // SEGMENTS_PER_VIDEO}.mp4",
+                "title": "",
+                "has_text": True,
+                "revision": 1,
+            }
+        )
+    return BaseRows(
+        ids,
+        matrices,
+        payloads,
+        np.asarray(offsets, np.int64),
+        np.asarray(terms, np.int64),
+        np.asarray(weights, np.float32),
+    )
+
+
+def write_snapshot(rows: BaseRows, folder: Path, signature: str = "bench") -> None:
+    """A snapshot of a large index with nothing written since its base: what a library of this
+    size leaves on disk after the engine rewrote its base."""
+    folder.mkdir(parents=True)
+    write_base(rows, folder / "base-0")
+    snap = folder / "snap-0"
+    snap.mkdir()
+    dims = {k: int(m.shape[1]) for k, m in rows.matrices.items()}
+    files = {
+        "video.npy": np.zeros((0, dims["video"]), np.float32),
+        "text.npy": np.zeros((0, dims["text"]), np.float32),
+        "offsets.npy": np.zeros(1, np.int64),
+        "terms.npy": np.zeros(0, np.int64),
+        "weights.npy": np.zeros(0, np.float32),
+        "dead.npy": np.zeros(0, np.int64),
+    }
+    for name, array in files.items():
+        np.save(snap / name, array, allow_pickle=False)
+    (snap / "ids.json").write_text("[]")
+    (snap / "payloads.json").write_text("[]")
+    from core.vectors.snapshot import FORMAT, _sha256
+
+    record = {
+        "format": FORMAT,
+        "key": _key(signature),
+        "dims": dims,
+        "points": 0,
+        "base": "base-0",
+        "files": {f.name: _sha256(f) for f in sorted(snap.iterdir())},
+    }
+    (snap / RECORD).write_text(json.dumps(record))
+    (folder / POINTER).write_text("snap-0")
+
+
+def measure(folder: Path, queries: int) -> dict[str, float]:
+    """In this (fresh) process: map the snapshot, search, compare with an exact scan."""
+    from bench.search import QUERIES, _pct
+    from core.settings import Settings
+    from core.vectors.numpy_engine import NumpyStore
+    from core.vectors.snapshot import load_snapshot
+    from model_lifecycle.active import load_embedder
+    from search.service import LiveIndex, SearchService
+
+    t = time.perf_counter()
+    store = NumpyStore()
+    snap = load_snapshot(folder)
+    if snap is None or snap.base is None:
+        raise SystemExit(f"{folder} holds no large snapshot")
+    snap.load_into(store)
+    load_s = time.perf_counter() - t
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(home=Path(tmp))
+        embedder = load_embedder(settings)
+        service = SearchService(settings, embedder, LiveIndex(settings, store, sync=False))
+        texts = [QUERIES[i % len(QUERIES)] for i in range(queries)]
+        service.search(texts[0])
+        times = []
+        for q in texts:
+            t = time.perf_counter()
+            service.search(q, limit=10)
+            times.append(time.perf_counter() - t)
+        base = snap.base
+        found = total = 0
+        for q in texts[: min(20, len(texts))]:
+            vec = embedder.embed_text([q])[0]
+            vec = vec / np.linalg.norm(vec)
+            for name in ("video", "text"):
+                asked = store.search_dense(name, vec, settings.search_candidates)
+                got = {h.id for h in asked[:10]}
+                exact = np.argsort(-(np.asarray(base.matrices[name]) @ vec))[:10]
+                want = {base.pid(int(r)) for r in exact}
+                found += len(got & want)
+                total += len(want)
+    return {
+        "segments": base.n,
+        "engine": "numpy-large",
+        "p50_ms": round(_pct(times, 50) * 1e3, 1),
+        "p95_ms": round(_pct(times, 95) * 1e3, 1),
+        "recall_at_10": round(found / max(1, total), 4),
+        # Peak resident memory of this process (Linux: kilobytes), mapped pages it touched
+        # included: the exact scans for the recall figure touch every vector, so this is an
+        # upper bound of what a searching process holds.
+        "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0),
+        "load_s": round(load_s, 2),
+    }
+
+
+def run(sizes: list[int], queries: int) -> list[dict[str, float]]:
+    """Build each size's snapshot here, measure it in a child process; one dict per size."""
+    from core.settings import Settings
+    from model_lifecycle.active import load_embedder
+
+    with tempfile.TemporaryDirectory() as tmp:
+        centres = topic_centres(load_embedder(Settings(home=Path(tmp))))
+    out = []
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / "index"
+            t = time.perf_counter()
+            rows = synthetic_rows(n, centres)
+            made = time.perf_counter() - t
+            t = time.perf_counter()
+            write_snapshot(rows, folder)
+            build = time.perf_counter() - t
+            del rows
+            child = subprocess.run(
+                [sys.executable, __file__, "--measure", str(folder), "--queries", str(queries)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            figures = json.loads(child.stdout.strip().splitlines()[-1])
+            figures["build_s"] = round(build, 1)
+            figures["points_s"] = round(made, 1)
+            out.append(figures)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sizes", default="100000,1000000")
+    ap.add_argument("--queries", type=int, default=60)
+    ap.add_argument("--json", action="store_true", help="one JSON object a line per size")
+    ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.queries)))
+        return
+    for figures in run([int(s) for s in args.sizes.split(",") if s], args.queries):
+        print(json.dumps(figures) if args.json else _line(figures), flush=True)
+
+
+def _line(f: dict[str, float]) -> str:
+    return (
+        f"{f['engine']:13} {f['segments']:>9} build {f['build_s']:>6.1f} s  load {f['load_s']:>5.2f} s"
+        f"  p50 {f['p50_ms']:>6.1f} ms  p95 {f['p95_ms']:>6.1f} ms  recall@10 {f['recall_at_10']:.3f}"
+        f"  peak {f['rss_mb']:>6.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()

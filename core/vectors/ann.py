@@ -1,0 +1,71 @@
+"""The approximate nearest-neighbour graph of a large index (HNSW, through usearch): built once
+when a large snapshot is written, then memory-mapped by every process that reads it, so a
+process neither rebuilds it nor holds its own copy. The only module that imports usearch.
+
+A graph answers cosine over unit vectors with its keys (the base's row numbers). It is never
+changed in place: points added later live in the small in-memory part of the index, and points
+removed are dropped from the answers by the caller (core/vectors/base_index.py).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# HNSW's knobs (usearch's names). Connectivity 16 and a wide construction search are the
+# common choice for embeddings of a few hundred dimensions; the search width is raised per
+# query until it covers what is asked for (``search``).
+CONNECTIVITY = 16
+EXPANSION_ADD = 128
+EXPANSION_SEARCH = 128
+# Stored as half floats: half the file and the page cache of float32, and cosine ranks barely
+# move (scores are recomputed exactly from the base's matrices anyway).
+DTYPE = "f16"
+
+
+def build_graph(vectors: np.ndarray, keys: np.ndarray, path: Path, *, threads: int = 0) -> None:
+    """Build the graph of these unit vectors under these keys and save it to ``path``."""
+    from usearch.index import Index
+
+    n, dim = vectors.shape
+    index = Index(
+        ndim=dim,
+        metric="cos",
+        dtype=DTYPE,
+        connectivity=CONNECTIVITY,
+        expansion_add=EXPANSION_ADD,
+        expansion_search=EXPANSION_SEARCH,
+    )
+    if n:
+        index.add(np.asarray(keys, np.uint64), np.ascontiguousarray(vectors), threads=threads)
+    index.save(str(path))
+
+
+class Graph:
+    """A saved graph, memory-mapped read-only; searches from several threads at once are safe
+    (usearch's view is immutable), the width setting is serialised."""
+
+    def __init__(self, path: Path) -> None:
+        from usearch.index import Index
+
+        self._index: Any = Index.restore(str(path), view=True)
+        if self._index is None:
+            raise ValueError(f"{path} is not a usearch index")
+        self.size = int(self._index.size)
+        self._lock = threading.Lock()
+
+    def search(self, query: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, cosine similarities), best first, at most ``count``."""
+        count = min(count, self.size)
+        if count <= 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        with self._lock:
+            # The candidate list must be at least as long as the answer, with room to spare:
+            # recall falls fast when the width is close to the count asked for.
+            self._index.expansion_search = max(EXPANSION_SEARCH, 2 * count)
+            found = self._index.search(np.asarray(query, np.float32), count)
+        rows = np.asarray(found.keys, np.int64)
+        return rows, (1.0 - np.asarray(found.distances, np.float32))
