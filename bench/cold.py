@@ -3,10 +3,13 @@ a person scripting the CLI waits for), beside the same operation in a warm proce
 library and on a library of 10k segments, in one run.
 
     .venv/bin/python bench/cold.py [--demo-home DIR] [--repeat N] [--segments 10000]
+                                   [--big-home DIR] [--skip-demo]
 
 The demo library is built on first use (`vidsearch samples` + `vidsearch ingest`, a few
 minutes) and reused; the 10k-segment library is written straight into a catalog (random
-vectors, real captions) next to it.
+vectors, real captions) next to it. From 100k segments (``--segments 1000000``) the library is
+written in bulk with vectors around topics, and its first search builds the large index (base
+and graphs: minutes); keep it with ``--big-home`` to measure again.
 """
 
 from __future__ import annotations
@@ -136,7 +139,11 @@ def demo_library(home: Path) -> None:
 
 
 def big_library(home: Path, segments: int) -> None:
-    """``segments`` segments of random vectors in 10-segment videos, plus the query encoder."""
+    """``segments`` segments of random vectors in 10-segment videos, plus the query encoder;
+    from LARGE_FROM segments, vectors around topics written in bulk (large_library)."""
+    if segments >= LARGE_FROM:
+        large_library(home, segments)
+        return
     import numpy as np
 
     from core.arrays import pack_f16_matrix, pack_f32
@@ -189,6 +196,82 @@ def big_library(home: Path, segments: int) -> None:
                 )
 
 
+LARGE_FROM = 100_000
+
+
+def large_library(home: Path, segments: int) -> None:
+    """A library past the large index's threshold, written straight into the catalog in bulk:
+    vectors clustered around topics as real ones are (bench/large_index.py), 12-word captions
+    from a 5,000-word vocabulary. The first search builds the index (and its base) as a user's
+    first search after such an ingest would."""
+    import numpy as np
+    from sqlalchemy import insert
+
+    from bench.large_index import SEGMENTS_PER_VIDEO, topic_centres
+    from core.arrays import pack_f16_matrix, pack_f32
+    from core.db import session_scope
+    from core.models import Segment, Video, VideoStatus, utcnow
+    from core.settings import Settings
+    from model_lifecycle.active import load_embedder, prepare_query_encoder
+
+    settings = Settings(home=home, summaries_at_index=False)
+    with session_scope(settings) as s:
+        if s.query(Video).count():
+            return
+    print(f"writing a {segments}-segment library in {home} (once)...", flush=True)
+    prepare_query_encoder(settings)
+    centres = topic_centres(load_embedder(settings))
+    rng = np.random.default_rng(0)
+    dim = centres.shape[1]
+    spread = np.sqrt((1 / 0.75**2 - 1) / dim)
+    vocabulary = WORDS + [f"w{i}" for i in range(5000)]
+    features = pack_f16_matrix(np.ones((1, 8)))
+    videos = segments // SEGMENTS_PER_VIDEO
+    for lo in range(0, videos, 2000):
+        hi = min(videos, lo + 2000)
+        video_rows, segment_rows = [], []
+        for v in range(lo, hi):
+            vid = f"{v:016x}"
+            video_rows.append(
+                {
+                    "id": vid,
+                    "content_hash": vid * 4,
+                    "source_path": f"/library/video_{v}.mp4",
+                    "title": f"video {v}",
+                    "duration": 15.0 * SEGMENTS_PER_VIDEO,
+                    "size_bytes": 1,
+                    "status": VideoStatus.READY,
+                    "revision": 1,
+                    "indexed_at": utcnow(),
+                }
+            )
+            topic = centres[rng.integers(0, len(centres))]
+            noisy = topic + rng.normal(scale=spread, size=(2 * SEGMENTS_PER_VIDEO, dim))
+            noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
+            for i in range(SEGMENTS_PER_VIDEO):
+                caption = " ".join(rng.choice(vocabulary, size=12))
+                segment_rows.append(
+                    {
+                        "video_id": vid,
+                        "index": i,
+                        "shot_index": i,
+                        "start": 15.0 * i,
+                        "end": 15.0 * (i + 1),
+                        "transcript": caption,
+                        "tags": "",
+                        "caption": caption,
+                        "n_clips": 1,
+                        "video_vector": pack_f32(noisy[2 * i]),
+                        "text_vector": pack_f32(noisy[2 * i + 1]),
+                        "clip_features": features,
+                    }
+                )
+        with session_scope(settings) as s:
+            s.execute(insert(Video), video_rows)
+            s.execute(insert(Segment), segment_rows)
+        print(f"  {hi * SEGMENTS_PER_VIDEO} segments", flush=True)
+
+
 def first_video(home: Path) -> str:
     out = subprocess.run(
         [sys.executable, "-m", "ui.cli", "videos", "--json"],
@@ -229,9 +312,11 @@ def main() -> None:
     ap.add_argument("--big-home", type=Path, default=None)
     ap.add_argument("--segments", type=int, default=10_000)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--skip-demo", action="store_true")
     args = ap.parse_args()
-    demo_library(args.demo_home)
-    report("demo library", args.demo_home, args.repeat)
+    if not args.skip_demo:
+        demo_library(args.demo_home)
+        report("demo library", args.demo_home, args.repeat)
     with tempfile.TemporaryDirectory() as tmp:
         big = args.big_home or Path(tmp) / "big"
         big_library(big, args.segments)

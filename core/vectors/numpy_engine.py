@@ -529,12 +529,22 @@ class NumpyStore:
                     score_parts.append(idf_of(total, df) * weights[term] * w.astype(np.float64))
             if rows_parts:
                 rows = np.concatenate(rows_parts)
-                uniq, inverse = np.unique(rows, return_inverse=True)
-                scores = np.bincount(inverse, weights=np.concatenate(score_parts))
+                if len(rows) * 16 > base.n:  # a common word: summing into every row is cheaper
+                    summed = np.bincount(
+                        rows, weights=np.concatenate(score_parts), minlength=base.n
+                    )
+                    uniq = np.flatnonzero(summed)
+                    scores = summed[uniq]
+                else:
+                    uniq, inverse = np.unique(rows, return_inverse=True)
+                    scores = np.bincount(inverse, weights=np.concatenate(score_parts))
                 allowed = base.allowed(flt)
                 if allowed is not None:
                     ok = allowed[uniq]
                     uniq, scores = uniq[ok], scores[ok]
+                if len(scores) > limit:  # the best ``limit`` first, then only those sorted
+                    best = np.argpartition(-scores, limit - 1)[:limit]
+                    uniq, scores = uniq[best], scores[best]
                 order = np.argsort(-scores, kind="stable")[:limit]
                 hits += [
                     Hit(base.pid(int(uniq[i])), float(scores[i]), base.payload(int(uniq[i])))
