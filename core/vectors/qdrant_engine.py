@@ -8,7 +8,7 @@ a job.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -130,12 +130,136 @@ class CollectionLayout:
     write_consistency: int = 1
 
 
-def _exists(client: QdrantClient, collection: str) -> bool:
-    with _unreachable_is_transient():
-        return bool(client.collection_exists(collection))
+class _Collection:
+    """What every collection of ours does alike: look, make (with its layout and payload
+    indexes, tolerating a writer that made it first), count, write in batches (making it again,
+    once, when it is deleted under us), delete by id, read it page by page, and drop it."""
+
+    client: QdrantClient
+    collection: str
+    layout: CollectionLayout
+    payload_indexes: bool
+
+    def _exists(self) -> bool:
+        with _unreachable_is_transient():
+            return bool(self.client.collection_exists(self.collection))
+
+    def _vector_sizes(self) -> dict[str, int] | None:
+        if not self._exists():
+            return None
+        with _unreachable_is_transient():
+            params = self.client.get_collection(self.collection).config.params.vectors
+        if not isinstance(params, dict):
+            raise ValueError(f"collection {self.collection!r} has no named vectors")
+        return {name: p.size for name, p in params.items()}
+
+    def _create(
+        self,
+        sizes: dict[str, int],
+        indexes: Sequence[tuple[str, qm.PayloadSchemaType]],
+        sparse: dict[str, qm.SparseVectorParams] | None = None,
+    ) -> None:
+        with _unreachable_is_transient():
+            try:
+                self.client.create_collection(
+                    self.collection,
+                    vectors_config={
+                        name: qm.VectorParams(size=size, distance=qm.Distance.COSINE)
+                        for name, size in sizes.items()
+                    },
+                    sparse_vectors_config=sparse,
+                    shard_number=self.layout.shards,
+                    replication_factor=self.layout.replication,
+                    write_consistency_factor=self.layout.write_consistency,
+                )
+            except Exception:
+                # Another writer (a rebuild, a searcher mending a lost index, another worker)
+                # made it between our look and our create: use theirs if its sizes agree.
+                have = self._vector_sizes()
+                if have is None:
+                    raise
+                if have != sizes:
+                    raise ValueError(
+                        f"collection {self.collection!r} holds vectors of sizes {have}, not "
+                        f"{sizes}; rebuild the index from the catalog (vidsearch reindex --rebuild)"
+                    ) from None
+                return
+            if self.payload_indexes:
+                create_payload_indexes(self.client, self.collection, indexes)
+
+    def _drop_collection(self) -> None:
+        if self._exists():
+            with _unreachable_is_transient():
+                self.client.delete_collection(self.collection)
+
+    def count(self) -> int:
+        if not self._exists():
+            return 0
+        try:
+            with _unreachable_is_transient(), _gone_is_empty():
+                return int(self.client.count(self.collection, exact=True).count)
+        except _Gone:
+            return 0
+
+    def _write(self, structs: list[qm.PointStruct], ensure: Callable[[], None]) -> None:
+        """Upsert in batches, after ``ensure`` made the collection if it is missing."""
+        if not structs:
+            return
+        for _attempt in range(2):  # a collection deleted under us is made again, once
+            ensure()
+            try:
+                with _unreachable_is_transient(), _gone_is_empty():
+                    for start in range(0, len(structs), BATCH):
+                        self.client.upsert(self.collection, points=structs[start : start + BATCH])
+                return
+            except _Gone:
+                continue
+        raise TransientError(f"collection {self.collection!r} kept disappearing during a write")
+
+    def _delete_ids(self, ids: list[str]) -> None:
+        if not ids or not self._exists():
+            return
+        with _unreachable_is_transient():
+            for start in range(0, len(ids), BATCH):
+                selector = qm.PointIdsList(points=list(ids[start : start + BATCH]))
+                self.client.delete(self.collection, points_selector=selector)
+
+    def _scroll(self, **kwargs: Any) -> Iterator[Any]:
+        if not self._exists():
+            return
+        offset = None
+        try:
+            with _unreachable_is_transient(), _gone_is_empty():
+                while True:
+                    records, offset = self.client.scroll(
+                        self.collection, limit=1024, offset=offset, **kwargs
+                    )
+                    yield from records
+                    if offset is None:
+                        return
+        except _Gone:
+            return
+
+    def _retrieve(self, ids: list[str], using: str) -> dict[str, np.ndarray]:
+        """Point id -> its ``using`` vector, for the ids that have a point."""
+        if not ids or not self._exists():
+            return {}
+        try:
+            with _unreachable_is_transient(), _gone_is_empty():
+                records = self.client.retrieve(
+                    self.collection, ids=ids, with_vectors=[using], with_payload=False
+                )
+        except _Gone:
+            return {}
+        out = {}
+        for r in records:
+            vec = r.vector.get(using) if isinstance(r.vector, dict) else None
+            if vec is not None:
+                out[str(r.id)] = np.asarray(vec, dtype=np.float32)
+        return out
 
 
-class QdrantStore:
+class QdrantStore(_Collection):
     """``VectorStore`` on Qdrant: named dense vectors with cosine distance, and a sparse lexical
     vector whose IDF Qdrant applies at query time."""
 
@@ -171,116 +295,39 @@ class QdrantStore:
             payload_indexes=self.payload_indexes,
         )
 
-    def _exists(self) -> bool:
-        return _exists(self.client, self.collection)
-
     def dims(self) -> dict[str, int] | None:
-        if not self._exists():
-            return None
-        with _unreachable_is_transient():
-            params = self.client.get_collection(self.collection).config.params.vectors
-        if not isinstance(params, dict):
-            raise ValueError(f"collection {self.collection!r} has no named vectors")
-        return {name: p.size for name, p in params.items()}
+        return self._vector_sizes()
 
     def ensure_collection(self, video_dim: int, text_dim: int) -> None:
         if not check_dims(self.collection, self.dims(), video_dim, text_dim):
             return
-        with _unreachable_is_transient():
-            try:
-                self.client.create_collection(
-                    self.collection,
-                    vectors_config={
-                        "video": qm.VectorParams(size=video_dim, distance=qm.Distance.COSINE),
-                        "text": qm.VectorParams(size=text_dim, distance=qm.Distance.COSINE),
-                    },
-                    sparse_vectors_config={
-                        LEXICAL: qm.SparseVectorParams(modifier=qm.Modifier.IDF)
-                    },
-                    shard_number=self.layout.shards,
-                    replication_factor=self.layout.replication,
-                    write_consistency_factor=self.layout.write_consistency,
-                )
-            except Exception:
-                # Another writer (a rebuild, a searcher mending a lost index, another worker)
-                # made it between our check and our create: use theirs if its sizes agree.
-                if not self._exists():
-                    raise
-                check_dims(self.collection, self.dims(), video_dim, text_dim)
-                return
-            if self.payload_indexes:
-                create_payload_indexes(self.client, self.collection, SEGMENT_INDEXES)
+        sparse = {LEXICAL: qm.SparseVectorParams(modifier=qm.Modifier.IDF)}
+        self._create({"video": video_dim, "text": text_dim}, SEGMENT_INDEXES, sparse)
 
     def drop(self) -> None:
         """The segments and the video-level index beside them (both rebuilt from the catalog)."""
-        if self._exists():
-            with _unreachable_is_transient():
-                self.client.delete_collection(self.collection)
+        self._drop_collection()
         self.videos.drop()
 
-    def count(self) -> int:
-        if not self._exists():
-            return 0
-        try:
-            with _unreachable_is_transient(), _gone_is_empty():
-                return int(self.client.count(self.collection, exact=True).count)
-        except _Gone:
-            return 0
-
     def upsert(self, points: Sequence[SegmentPoint]) -> None:
-        if not points:
-            return
-        for _attempt in range(2):  # a collection deleted under us is made again, once
-            self.ensure_collection(len(points[0].video_vector), len(points[0].text_vector))
-            try:
-                with _unreachable_is_transient(), _gone_is_empty():
-                    for start in range(0, len(points), BATCH):
-                        self.client.upsert(
-                            self.collection,
-                            points=[
-                                qm.PointStruct(
-                                    id=p.id,
-                                    vector={
-                                        "video": p.video_vector.tolist(),
-                                        "text": p.text_vector.tolist(),
-                                        LEXICAL: qm.SparseVector(
-                                            indices=p.lexical.indices, values=p.lexical.values
-                                        ),
-                                    },
-                                    payload=p.payload,
-                                )
-                                for p in points[start : start + BATCH]
-                            ],
-                        )
-                return
-            except _Gone:
-                continue
-        raise TransientError(f"collection {self.collection!r} kept disappearing during a write")
+        structs = [
+            qm.PointStruct(
+                id=p.id,
+                vector={
+                    "video": p.video_vector.tolist(),
+                    "text": p.text_vector.tolist(),
+                    LEXICAL: qm.SparseVector(indices=p.lexical.indices, values=p.lexical.values),
+                },
+                payload=p.payload,
+            )
+            for p in points
+        ]
+        if points:
+            sizes = (len(points[0].video_vector), len(points[0].text_vector))
+            self._write(structs, lambda: self.ensure_collection(*sizes))
 
     def delete(self, ids: Iterable[str]) -> None:
-        ids = list(ids)
-        if not ids or not self._exists():
-            return
-        with _unreachable_is_transient():
-            for start in range(0, len(ids), BATCH):
-                selector = qm.PointIdsList(points=list(ids[start : start + BATCH]))
-                self.client.delete(self.collection, points_selector=selector)
-
-    def _scroll(self, **kwargs: Any) -> Iterator[Any]:
-        if not self._exists():
-            return
-        offset = None
-        try:
-            with _unreachable_is_transient(), _gone_is_empty():
-                while True:
-                    records, offset = self.client.scroll(
-                        self.collection, limit=1024, offset=offset, **kwargs
-                    )
-                    yield from records
-                    if offset is None:
-                        return
-        except _Gone:
-            return
+        self._delete_ids(list(ids))
 
     def revisions(self) -> dict[str, int]:
         records = self._scroll(with_payload=["revision", "payload_version"], with_vectors=False)
@@ -332,24 +379,10 @@ class QdrantStore:
         return self._query(sparse, LEXICAL, limit, to_qdrant_filter(flt))
 
     def vectors(self, ids: Sequence[str], using: str) -> dict[str, np.ndarray]:
-        if not ids or not self._exists():
-            return {}
-        try:
-            with _unreachable_is_transient(), _gone_is_empty():
-                records = self.client.retrieve(
-                    self.collection, ids=list(ids), with_vectors=[using], with_payload=False
-                )
-        except _Gone:
-            return {}
-        out = {}
-        for r in records:
-            vec = r.vector.get(using) if isinstance(r.vector, dict) else None
-            if vec is not None:
-                out[str(r.id)] = np.asarray(vec, dtype=np.float32)
-        return out
+        return self._retrieve(list(ids), using)
 
 
-class QdrantVideoIndex:
+class QdrantVideoIndex(_Collection):
     """One point per video (its segments' mean video vector, core/vectors/sync.py), cosine
     distance: the recommender's content candidates in served mode come from Qdrant's recommend
     query over it, so no process holds or scans every video's vector."""
@@ -367,17 +400,13 @@ class QdrantVideoIndex:
         self.layout = layout
         self.payload_indexes = payload_indexes
 
-    def _exists(self) -> bool:
-        return _exists(self.client, self.collection)
-
     def dim(self) -> int | None:
-        if not self._exists():
+        sizes = self._vector_sizes()
+        if sizes is None:
             return None
-        with _unreachable_is_transient():
-            params = self.client.get_collection(self.collection).config.params.vectors
-        if not isinstance(params, dict) or VIDEO not in params:
+        if VIDEO not in sizes:
             raise ValueError(f"collection {self.collection!r} has no {VIDEO!r} vector")
-        return int(params[VIDEO].size)
+        return int(sizes[VIDEO])
 
     def ensure_collection(self, dim: int) -> None:
         have = self.dim()
@@ -388,112 +417,40 @@ class QdrantVideoIndex:
                 f"collection {self.collection!r} holds video vectors of size {have}, not {dim}; "
                 "rebuild the index from the catalog (vidsearch reindex --rebuild)"
             )
-        with _unreachable_is_transient():
-            try:
-                self.client.create_collection(
-                    self.collection,
-                    vectors_config={VIDEO: qm.VectorParams(size=dim, distance=qm.Distance.COSINE)},
-                    shard_number=self.layout.shards,
-                    replication_factor=self.layout.replication,
-                    write_consistency_factor=self.layout.write_consistency,
-                )
-            except Exception:
-                # Another writer made it between our look and our create: theirs, if it agrees.
-                if self.dim() != dim:
-                    raise
-                return
-            if self.payload_indexes:
-                create_payload_indexes(self.client, self.collection, VIDEO_INDEXES)
+        self._create({VIDEO: dim}, VIDEO_INDEXES)
 
     def drop(self) -> None:
-        if self._exists():
-            with _unreachable_is_transient():
-                self.client.delete_collection(self.collection)
-
-    def count(self) -> int:
-        if not self._exists():
-            return 0
-        try:
-            with _unreachable_is_transient(), _gone_is_empty():
-                return int(self.client.count(self.collection, exact=True).count)
-        except _Gone:
-            return 0
+        self._drop_collection()
 
     def upsert(self, points: Sequence[VideoPoint]) -> None:
-        if not points:
-            return
-        for _attempt in range(2):  # a collection deleted under us is made again, once
-            self.ensure_collection(len(points[0].vector))
-            try:
-                with _unreachable_is_transient(), _gone_is_empty():
-                    for start in range(0, len(points), BATCH):
-                        batch = points[start : start + BATCH]
-                        self.client.upsert(
-                            self.collection,
-                            points=[
-                                qm.PointStruct(
-                                    id=p.id, vector={VIDEO: p.vector.tolist()}, payload=p.payload
-                                )
-                                for p in batch
-                            ],
-                        )
-                return
-            except _Gone:
-                continue
-        raise TransientError(f"collection {self.collection!r} kept disappearing during a write")
+        structs = [
+            qm.PointStruct(id=p.id, vector={VIDEO: p.vector.tolist()}, payload=p.payload)
+            for p in points
+        ]
+        if points:
+            dim = len(points[0].vector)
+            self._write(structs, lambda: self.ensure_collection(dim))
 
     def delete(self, video_ids: Iterable[str]) -> None:
-        ids = [video_point_id(v) for v in video_ids]
-        if not ids or not self._exists():
-            return
-        with _unreachable_is_transient():
-            for start in range(0, len(ids), BATCH):
-                selector = qm.PointIdsList(points=list(ids[start : start + BATCH]))
-                self.client.delete(self.collection, points_selector=selector)
+        self._delete_ids([video_point_id(v) for v in video_ids])
 
     def revisions(self) -> dict[str, int]:
         """Video id -> the revision its point was written from."""
-        if not self._exists():
-            return {}
+        records = self._scroll(
+            with_payload=["video_id", "revision", "payload_version"], with_vectors=False
+        )
         out: dict[str, int] = {}
-        offset = None
-        try:
-            with _unreachable_is_transient(), _gone_is_empty():
-                while True:
-                    records, offset = self.client.scroll(
-                        self.collection,
-                        limit=1024,
-                        offset=offset,
-                        with_payload=["video_id", "revision", "payload_version"],
-                        with_vectors=False,
-                    )
-                    for r in records:
-                        payload = r.payload or {}
-                        out[str(payload.get("video_id"))] = video_payload_revision(payload)
-                    if offset is None:
-                        return out
-        except _Gone:
-            return {}
+        for r in records:
+            payload = r.payload or {}
+            out[str(payload.get("video_id"))] = video_payload_revision(payload)
+        return out
 
     def vectors(self, video_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Video id -> its vector (unit length: Qdrant normalizes cosine vectors on upsert), for
         the videos that have a point."""
-        if not video_ids or not self._exists():
-            return {}
         by_point = {video_point_id(v): v for v in video_ids}
-        try:
-            with _unreachable_is_transient(), _gone_is_empty():
-                records = self.client.retrieve(
-                    self.collection, ids=list(by_point), with_vectors=[VIDEO], with_payload=False
-                )
-        except _Gone:
-            return {}
-        out = {}
-        for r in records:
-            vec = r.vector.get(VIDEO) if isinstance(r.vector, dict) else None
-            if vec is not None:
-                out[by_point[str(r.id)]] = np.asarray(vec, dtype=np.float32)
-        return out
+        found = self._retrieve(list(by_point), VIDEO)
+        return {by_point[pid]: vec for pid, vec in found.items()}
 
     def recommend(
         self, positive: np.ndarray | None, negative: np.ndarray | None, limit: int
