@@ -27,12 +27,20 @@ EXPANSION_SEARCH = 1024
 DTYPE = "f16"
 
 
-def build_graph(vectors: np.ndarray, keys: np.ndarray, path: Path, *, threads: int = 0) -> None:
-    """Build the graph of these unit vectors under these keys and save it to ``path``."""
+def _index_class() -> Any:
+    """usearch's Index, loaded after onnxruntime: usearch 2.26 (its numkong kernels) loaded
+    first makes a later ``import onnxruntime`` crash the process (SIGSEGV), and the query
+    encoder imports onnxruntime after the index is mapped (tests/core/test_large_index.py)."""
+    import onnxruntime  # noqa: F401
     from usearch.index import Index
 
+    return Index
+
+
+def build_graph(vectors: np.ndarray, keys: np.ndarray, path: Path, *, threads: int = 0) -> None:
+    """Build the graph of these unit vectors under these keys and save it to ``path``."""
     n, dim = vectors.shape
-    index = Index(
+    index = _index_class()(
         ndim=dim,
         metric="cos",
         dtype=DTYPE,
@@ -50,9 +58,7 @@ class Graph:
     (usearch's view is immutable), the width setting is serialised."""
 
     def __init__(self, path: Path) -> None:
-        from usearch.index import Index
-
-        self._index: Any = Index.restore(str(path), view=True)
+        self._index: Any = _index_class().restore(str(path), view=True)
         if self._index is None:
             raise ValueError(f"{path} is not a usearch index")
         self.size = int(self._index.size)

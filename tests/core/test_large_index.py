@@ -209,3 +209,17 @@ def test_a_damaged_base_is_never_used(tmp_path, small_is_large):
     data[-5] ^= 0xFF
     ids.write_bytes(bytes(data))
     assert load_snapshot(tmp_path) is None  # the caller rebuilds from the catalog
+
+
+def test_a_mapped_graph_leaves_the_query_encoder_loadable_after_it():
+    """usearch loaded before onnxruntime crashed the process at ``import onnxruntime``: a CLI
+    search on a large library maps the graphs first and encodes the query after."""
+    script = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
+        "from core.vectors.ann import _index_class\n"
+        "_index_class()\n"
+        "import onnxruntime\n"
+        "print(onnxruntime.get_device())\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
