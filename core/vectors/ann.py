@@ -16,12 +16,14 @@ from typing import Any
 import numpy as np
 
 # HNSW's knobs (usearch's names). Connectivity 16 and a wide construction search are the
-# common choice for embeddings of a few hundred dimensions. The search width was chosen at 100k
-# clustered points with real text queries (bench/large_index.py), asking for 100 as search does:
-# recall@10 0.968 at 128 and 256, 0.978 at 512, 1.0 at 1024, for 3.0 / 3.2 / 2.6 / 4.8 ms p50.
+# common choice for embeddings of a few hundred dimensions. The search width was chosen on
+# libraries of clustered points with real text queries, asking for 100 as search does: at 100k
+# (bench/large_index.py's) recall@10 0.968 at 128, 0.978 at 512, 1.0 at 1024 (3.0 / 2.6 / 4.8 ms
+# p50); at 1M (bench/cold.py's library, other queries) 0.945 at 1024, 0.970 at 2048, 0.985 at
+# 4096 (3.4 / 3.8 / 7.2 ms p50). The figures reported are bench/large_index.py's at 1M.
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
-EXPANSION_SEARCH = 1024
+EXPANSION_SEARCH = 4096
 # Stored as half floats: half the file and the page cache of float32, and cosine ranks barely
 # move (scores are recomputed exactly from the base's matrices anyway).
 DTYPE = "f16"

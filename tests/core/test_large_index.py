@@ -223,3 +223,34 @@ def test_a_mapped_graph_leaves_the_query_encoder_loadable_after_it():
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
+
+
+def test_a_large_index_asks_the_catalog_at_most_once_a_second(
+    tmp_path, small_is_large, monkeypatch
+):
+    """The catalog check reads every ready video's row (40 ms at 100k videos): a large index
+    checks at most every LARGE_CHECK_SECONDS, a small one before every query."""
+    from core.settings import Settings
+    from search import live
+
+    calls = []
+    real = live.ready_signature
+
+    def counted(**kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(**kwargs)
+
+    monkeypatch.setattr(live, "ready_signature", counted)
+    settings = Settings(home=tmp_path / "home")
+    small = live.LiveIndex(settings, NumpyStore(), snapshots=False)
+    small.ensure_fresh()
+    small.ensure_fresh()
+    assert len(calls) == 2
+    large = live.LiveIndex(settings, large_store(tmp_path / "index"), snapshots=False)
+    large.ensure_fresh()
+    large.ensure_fresh()
+    assert len(calls) == 3
+    monkeypatch.setattr(live, "LARGE_CHECK_SECONDS", 0.0)
+    large._next_check = 0.0
+    large.ensure_fresh()
+    assert len(calls) == 4
