@@ -195,7 +195,7 @@ def latency(sizes: list[int], settings: Settings, repeats: int, as_json: bool = 
         print(
             f"{row['engine']:13} {row['segments']:>9} {row['build_s']:>8.1f} {row['p50_ms']:>8.1f} "
             f"{row['p95_ms']:>8.1f}   recall@10 {row['recall_at_10']:.3f}  load {row['load_s']:.2f} s"
-            f"  peak {row['rss_mb']:.0f} MB",
+            f"  resident {row['rss_mb']:.0f} MB",
             flush=True,
         )
         if as_json:
