@@ -56,13 +56,15 @@ def build_graph(vectors: np.ndarray, keys: np.ndarray, path: Path, *, threads: i
 
 
 class Graph:
-    """A saved graph, memory-mapped read-only; searches from several threads at once are safe
-    (usearch's view is immutable), the width setting is serialised."""
+    """A saved graph, memory-mapped read-only. Searches run side by side without a lock at the
+    fixed width; one that asks for more than half the width widens it under a lock, for itself
+    (a search running meanwhile only gets the wider, slower, search)."""
 
     def __init__(self, path: Path) -> None:
         self._index: Any = _index_class().restore(str(path), view=True)
         if self._index is None:
             raise ValueError(f"{path} is not a usearch index")
+        self._index.expansion_search = EXPANSION_SEARCH
         self.size = int(self._index.size)
         self._lock = threading.Lock()
 
@@ -71,10 +73,17 @@ class Graph:
         count = min(count, self.size)
         if count <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        with self._lock:
-            # The candidate list must be at least as long as the answer, with room to spare:
-            # recall falls fast when the width is close to the count asked for.
-            self._index.expansion_search = max(EXPANSION_SEARCH, 2 * count)
-            found = self._index.search(np.asarray(query, np.float32), count)
+        q = np.asarray(query, np.float32)
+        # The candidate list must be at least twice the answer: recall falls fast when the
+        # width is close to the count asked for.
+        if 2 * count <= EXPANSION_SEARCH:
+            found = self._index.search(q, count)
+        else:
+            with self._lock:
+                self._index.expansion_search = 2 * count
+                try:
+                    found = self._index.search(q, count)
+                finally:
+                    self._index.expansion_search = EXPANSION_SEARCH
         rows = np.asarray(found.keys, np.int64)
         return rows, (1.0 - np.asarray(found.distances, np.float32))

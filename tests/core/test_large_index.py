@@ -254,3 +254,29 @@ def test_a_large_index_asks_the_catalog_at_most_once_a_second(
     large._next_check = 0.0
     large.ensure_fresh()
     assert len(calls) == 4
+
+
+def test_searches_side_by_side_answer_as_one_at_a_time(tmp_path, small_is_large):
+    """The graphs are searched without a lock at their fixed width, and a search asking for more
+    than the width allows widens it for itself: threads get what serial calls get."""
+    import threading
+
+    from core.vectors import ann
+
+    store = large_store(tmp_path, n=3000)
+    graph = store.base.graphs["video"]  # type: ignore[union-attr]
+    queries = clustered(24, seed=3)
+    counts = [10, 100, ann.EXPANSION_SEARCH] * 8  # the last widens the search under the lock
+    serial = [graph.search(q, c)[0].tolist() for q, c in zip(queries, counts, strict=True)]
+    side_by_side: list[list[int]] = [[] for _ in queries]
+
+    def run(i: int) -> None:
+        side_by_side[i] = graph.search(queries[i], counts[i])[0].tolist()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(queries))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert side_by_side == serial
+    assert graph._index.expansion_search == ann.EXPANSION_SEARCH  # restored after widening
