@@ -33,7 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.lexical import sparse_vector  # noqa: E402
 from core.vectors.base_index import BaseRows, write_base  # noqa: E402
-from core.vectors.snapshot import POINTER, RECORD, _key  # noqa: E402
 
 SEGMENTS_PER_VIDEO = 10
 
@@ -111,37 +110,17 @@ def synthetic_rows(n: int, centres: np.ndarray, seed: int = 0) -> BaseRows:
 
 
 def write_snapshot(rows: BaseRows, folder: Path, signature: str = "bench") -> None:
-    """A snapshot of a large index with nothing written since its base: what a library of this
-    size leaves on disk after the engine rewrote its base."""
+    """A snapshot of a large index with nothing written since its base, written by the engine's
+    own snapshot code: what a library of this size leaves on disk after its base was written."""
+    from core.vectors.base_index import BaseIndex
+    from core.vectors.numpy_engine import NumpyStore
+    from core.vectors.snapshot import save_snapshot
+
     folder.mkdir(parents=True)
     write_base(rows, folder / "base-0")
-    snap = folder / "snap-0"
-    snap.mkdir()
-    dims = {k: int(m.shape[1]) for k, m in rows.matrices.items()}
-    files = {
-        "video.npy": np.zeros((0, dims["video"]), np.float32),
-        "text.npy": np.zeros((0, dims["text"]), np.float32),
-        "offsets.npy": np.zeros(1, np.int64),
-        "terms.npy": np.zeros(0, np.int64),
-        "weights.npy": np.zeros(0, np.float32),
-        "dead.npy": np.zeros(0, np.int64),
-    }
-    for name, array in files.items():
-        np.save(snap / name, array, allow_pickle=False)
-    (snap / "ids.json").write_text("[]")
-    (snap / "payloads.json").write_text("[]")
-    from core.vectors.snapshot import FORMAT, _sha256
-
-    record = {
-        "format": FORMAT,
-        "key": _key(signature),
-        "dims": dims,
-        "points": 0,
-        "base": "base-0",
-        "files": {f.name: _sha256(f) for f in sorted(snap.iterdir())},
-    }
-    (snap / RECORD).write_text(json.dumps(record))
-    (folder / POINTER).write_text("snap-0")
+    store = NumpyStore()
+    store.attach_base(BaseIndex(folder / "base-0"))
+    save_snapshot(store, folder, signature)
 
 
 def measure(folder: Path, queries: int) -> dict[str, float]:
