@@ -15,15 +15,18 @@ from typing import Any
 
 import numpy as np
 
-# HNSW's knobs (usearch's names). Connectivity 16 and a wide construction search are the
-# common choice for embeddings of a few hundred dimensions. The search width was chosen on
+# HNSW's knobs (usearch's names). The search width was first chosen at connectivity 16 on
 # libraries of clustered points with real text queries, asking for 100 as search does: at 100k
 # (bench/large_index.py's) recall@10 0.968 at 128, 0.978 at 512, 1.0 at 1024 (3.0 / 2.6 / 4.8 ms
 # p50); at 1M (bench/cold.py's library, other queries) 0.945 at 1024, 0.970 at 2048, 0.985 at
-# 4096 (3.4 / 3.8 / 7.2 ms p50). The figures reported are bench/large_index.py's at 1M.
-CONNECTIVITY = 16
+# 4096 (3.4 / 3.8 / 7.2 ms p50). But at 1M connectivity 16 was not reliable: the same points
+# gave recall@10 1.000 on one build of the graph and 0.955 on another (bench/large_index.py).
+# Connectivity 32 (hnswlib at 1M: 0.98 already at width 128) makes each step of a search about
+# twice as dear, so the width is halved to 2048: about the same time a search as before, with a
+# graph that has twice the links to find its way.
+CONNECTIVITY = 32
 EXPANSION_ADD = 128
-EXPANSION_SEARCH = 4096
+EXPANSION_SEARCH = 2048
 # Stored as half floats: half the file and the page cache of float32, and cosine ranks barely
 # move (scores are recomputed exactly from the base's matrices anyway).
 DTYPE = "f16"
