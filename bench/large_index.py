@@ -12,6 +12,7 @@ search width of 128 and 0.62 at 1024 (100k points); exact search is the only ind
 Captions are 12 words as in bench/search.py.
 
     .venv/bin/python bench/large_index.py [--sizes 100000,1000000] [--queries 60] [--json]
+        [--widths 1024,2048] [--seeds 0,1]
 
 bench/search.py runs it for its sizes too, beside the exact engine.
 """
@@ -20,18 +21,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.lexical import sparse_vector  # noqa: E402
 from core.vectors.base_index import BaseRows, write_base  # noqa: E402
 
 SEGMENTS_PER_VIDEO = 10
@@ -76,15 +80,22 @@ def synthetic_rows(n: int, centres: np.ndarray, seed: int = 0) -> BaseRows:
             mat[lo:hi] = block / np.linalg.norm(block, axis=1, keepdims=True)
         matrices[name] = mat
     ids, payloads, offsets, terms, weights = [], [], [0], [], []
+    from core.lexical import term_id, tokenize
     from core.vectors.store import point_id
 
+    # Captions are twelve words drawn in one go; each word's term ids are worked out once, so a
+    # row costs a count of twelve ints rather than a tokenizer pass (a million rows in seconds).
+    word_terms = [[term_id(t) for t in tokenize(w)] for w in words]
+    drawn = rng.integers(0, len(words), size=(n, 12))
     for i in range(n):
         video = f"v{i // SEGMENTS_PER_VIDEO:07d}"
-        caption = " ".join(rng.choice(words, size=12))
-        lexical = sparse_vector(caption)
+        picked = drawn[i].tolist()
+        caption = " ".join(words[k] for k in picked)
+        counts: Counter[int] = Counter(t for k in picked for t in word_terms[k])
+        row_terms = sorted(counts)
         ids.append(point_id(video, i % SEGMENTS_PER_VIDEO))
-        terms.extend(lexical.indices)
-        weights.extend(lexical.values)
+        terms.extend(row_terms)
+        weights.extend(1.0 + math.log(counts[t]) for t in row_terms)
         offsets.append(len(terms))
         payloads.append(
             {
@@ -123,15 +134,19 @@ def write_snapshot(rows: BaseRows, folder: Path, signature: str = "bench") -> No
     save_snapshot(store, folder, signature)
 
 
-def measure(folder: Path, queries: int) -> dict[str, float]:
-    """In this (fresh) process: map the snapshot, search, compare with an exact scan."""
+def measure(folder: Path, queries: int, width: int | None = None) -> dict[str, float]:
+    """In this (fresh) process: map the snapshot, search, compare with an exact scan; at the
+    graphs' search width ``width`` when given (the engine's own otherwise)."""
     from bench.search import QUERIES, _pct
     from core.settings import Settings
+    from core.vectors import ann
     from core.vectors.numpy_engine import NumpyStore
     from core.vectors.snapshot import load_snapshot
     from model_lifecycle.active import load_embedder
     from search.service import LiveIndex, SearchService
 
+    if width:
+        ann.EXPANSION_SEARCH = width  # read when a graph is opened and at each search
     t = time.perf_counter()
     store = NumpyStore()
     snap = load_snapshot(folder)
@@ -169,6 +184,7 @@ def measure(folder: Path, queries: int) -> dict[str, float]:
         "p50_ms": round(_pct(times, 50) * 1e3, 1),
         "p95_ms": round(_pct(times, 95) * 1e3, 1),
         "recall_at_10": round(found / max(1, total), 4),
+        "width": ann.EXPANSION_SEARCH,
         # Resident memory after the timed searches, the mapped pages they touched included
         # (shared between processes, but counted here in full).
         "rss_mb": round(searching_mb),
@@ -186,35 +202,43 @@ def _resident_mb() -> float:
     return float("nan")
 
 
-def run(sizes: list[int], queries: int) -> list[dict[str, float]]:
-    """Build each size's snapshot here, measure it in a child process; one dict per size."""
+def run(
+    sizes: list[int], queries: int, widths: list[int | None], seeds: list[int]
+) -> Iterator[dict[str, float]]:
+    """Build each size's snapshot here (once per seed: a graph built again is a different
+    graph), measure it in a child process at each search width; one dict per measurement."""
     from core.settings import Settings
     from model_lifecycle.active import load_embedder
 
     with tempfile.TemporaryDirectory() as tmp:
         centres = topic_centres(load_embedder(Settings(home=Path(tmp))))
-    out = []
     for n in sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp) / "index"
-            t = time.perf_counter()
-            rows = synthetic_rows(n, centres)
-            made = time.perf_counter() - t
-            t = time.perf_counter()
-            write_snapshot(rows, folder)
-            build = time.perf_counter() - t
-            del rows
-            child = subprocess.run(
-                [sys.executable, __file__, "--measure", str(folder), "--queries", str(queries)],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            figures = json.loads(child.stdout.strip().splitlines()[-1])
-            figures["build_s"] = round(build, 1)
-            figures["points_s"] = round(made, 1)
-            out.append(figures)
-    return out
+        for seed in seeds:
+            with tempfile.TemporaryDirectory() as tmp:
+                folder = Path(tmp) / "index"
+                t = time.perf_counter()
+                rows = synthetic_rows(n, centres, seed=seed)
+                made = time.perf_counter() - t
+                t = time.perf_counter()
+                write_snapshot(rows, folder)
+                build = time.perf_counter() - t
+                del rows
+                # Gigabytes just written are still being flushed to disk: searched now, the first
+                # measurement's reads queue behind that write-back (p95 485-693 ms where the next
+                # ones read 83-87 ms). A library is not searched seconds after its base is written.
+                os.sync()
+                for width in widths:
+                    figures = _measure_in_child(folder, queries, width)
+                    figures.update(build_s=round(build, 1), points_s=round(made, 1), seed=seed)
+                    yield figures
+
+
+def _measure_in_child(folder: Path, queries: int, width: int | None) -> dict[str, float]:
+    command = [sys.executable, __file__, "--measure", str(folder), "--queries", str(queries)]
+    if width:
+        command += ["--width", str(width)]
+    child = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(child.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def main() -> None:
@@ -222,18 +246,28 @@ def main() -> None:
     ap.add_argument("--sizes", default="100000,1000000")
     ap.add_argument("--queries", type=int, default=60)
     ap.add_argument("--json", action="store_true", help="one JSON object a line per size")
+    ap.add_argument(
+        "--widths",
+        default="",
+        help="graph search widths to measure each build at (default: the engine's own)",
+    )
+    ap.add_argument("--seeds", default="0", help="one build per seed (default 0)")
     ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--width", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.measure, args.queries)))
+        print(json.dumps(measure(args.measure, args.queries, args.width)))
         return
-    for figures in run([int(s) for s in args.sizes.split(",") if s], args.queries):
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    widths: list[int | None] = [int(w) for w in args.widths.split(",") if w] or [None]
+    seeds = [int(s) for s in args.seeds.split(",") if s]
+    for figures in run(sizes, args.queries, widths, seeds):
         print(json.dumps(figures) if args.json else _line(figures), flush=True)
 
 
 def _line(f: dict[str, float]) -> str:
     return (
-        f"{f['engine']:13} {f['segments']:>9} build {f['build_s']:>6.1f} s  load {f['load_s']:>5.2f} s"
+        f"{f['engine']:13} {f['segments']:>9} seed {f['seed']} width {f['width']:>5}  build {f['build_s']:>6.1f} s  load {f['load_s']:>5.2f} s"
         f"  p50 {f['p50_ms']:>6.1f} ms  p95 {f['p95_ms']:>6.1f} ms  recall@10 {f['recall_at_10']:.3f}"
         f"  resident {f['rss_mb']:>6.0f} MB (peak with the exact scans {f['peak_mb']:.0f} MB)"
     )

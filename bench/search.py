@@ -191,7 +191,7 @@ def latency(sizes: list[int], settings: Settings, repeats: int, as_json: bool = 
             "large engine (base + graphs, bench/large_index.py: clustered synthetic vectors, "
             "searched in a fresh process that maps the snapshot):"
         )
-    for row in run_large(large, repeats):
+    for row in run_large(large, repeats, [None], [0]):
         print(
             f"{row['engine']:13} {row['segments']:>9} {row['build_s']:>8.1f} {row['p50_ms']:>8.1f} "
             f"{row['p95_ms']:>8.1f}   recall@10 {row['recall_at_10']:.3f}  load {row['load_s']:.2f} s"
