@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import Settings
@@ -22,6 +23,10 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # tests/core/test_catalog.py checks that it names Alembic's head.
 SCHEMA_HEAD = "0008"
 _schema_lock = threading.Lock()
+
+# What a catalog that cannot do the work right now raises (down, restarting, locked): callers
+# that can answer from what they hold catch it under this name, without importing SQLAlchemy.
+CatalogUnavailable = OperationalError
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
