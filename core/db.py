@@ -96,14 +96,17 @@ def upgrade_schema(engine: Engine) -> None:
                     lock_file.close()
 
 
+def schema_version(engine: Engine) -> str | None:
+    """The migration the catalog's schema is at, by one query (raises when it has none)."""
+    with engine.connect() as conn:
+        version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return None if version is None else str(version)
+
+
 def at_head(engine: Engine) -> bool:
     """Whether the catalog's schema is the newest, by one query (False when it is not there)."""
     try:
-        with engine.connect() as conn:
-            return bool(
-                conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-                == SCHEMA_HEAD
-            )
+        return schema_version(engine) == SCHEMA_HEAD
     except Exception:  # noqa: BLE001 - no table yet, or any other reason: let Alembic decide
         return False
 
