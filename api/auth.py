@@ -30,7 +30,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.exc import OperationalError
 
 from api.deps import AppSettings
 from api.guards import Mode
@@ -38,7 +37,7 @@ from api.guards import is_loopback as is_loopback  # the tests and the CLI ask h
 from api.limits import RateLimiter
 from core.models import UserRole
 from core.settings import Settings
-from services.users import NotAuthorized, authenticate
+from services.users import CatalogUnavailable, NotAuthorized, authenticate
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +65,7 @@ class TokenCheck:
         key = hashlib.sha256(token.encode()).hexdigest()
         try:
             user = authenticate(settings, token)
-        except OperationalError:
+        except CatalogUnavailable:
             with self._lock:
                 seen = self._good.get(key)
             if seen is None or time.monotonic() - seen[0] > self.stale_seconds:

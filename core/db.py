@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import Settings
@@ -22,6 +23,10 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # tests/core/test_catalog.py checks that it names Alembic's head.
 SCHEMA_HEAD = "0008"
 _schema_lock = threading.Lock()
+
+# What a catalog that cannot do the work right now raises (down, restarting, locked): callers
+# that can answer from what they hold catch it under this name, without importing SQLAlchemy.
+CatalogUnavailable = OperationalError
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -91,14 +96,17 @@ def upgrade_schema(engine: Engine) -> None:
                     lock_file.close()
 
 
+def schema_version(engine: Engine) -> str | None:
+    """The migration the catalog's schema is at, by one query (raises when it has none)."""
+    with engine.connect() as conn:
+        version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return None if version is None else str(version)
+
+
 def at_head(engine: Engine) -> bool:
     """Whether the catalog's schema is the newest, by one query (False when it is not there)."""
     try:
-        with engine.connect() as conn:
-            return bool(
-                conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-                == SCHEMA_HEAD
-            )
+        return schema_version(engine) == SCHEMA_HEAD
     except Exception:  # noqa: BLE001 - no table yet, or any other reason: let Alembic decide
         return False
 

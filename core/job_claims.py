@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import select, update
@@ -60,11 +60,6 @@ def current_owner() -> Owner:
     return Owner(_hostname(), pid, process_start_time(pid))
 
 
-def _aware(ts: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes even for timezone columns; they were written as UTC.
-    return ts.replace(tzinfo=UTC) if ts is not None and ts.tzinfo is None else ts
-
-
 def process_alive(pid: int, started: int | None) -> bool:
     try:
         os.kill(pid, 0)
@@ -97,7 +92,7 @@ def owner_alive(job: Job, *, now: datetime | None = None) -> bool:
     owner = owner_of(job)
     if owner is None:
         return False
-    lease = _aware(job.lease_until)
+    lease = job.lease_until
     leased = lease is not None and lease > (now or utcnow())
     if owner.host != _hostname():
         return leased
@@ -289,7 +284,7 @@ def lost_jobs(
         if job.status == JobStatus.QUEUED:
             if owner_of(job) is not None:
                 continue  # an embedded-mode runner's, not the broker's
-            created = _aware(job.created_at)
+            created = job.created_at
             unsent = job.dispatched_at is None and (
                 created is None or (now - created).total_seconds() > grace_seconds
             )

@@ -23,9 +23,10 @@ _PATTERNS = (
     (re.compile(r"\b(vsu_\d{1,10}_)[A-Za-z0-9_-]+"), rf"\1{MASK}"),
     (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+"), rf"\1{MASK}"),
     # A scheme starts a word and is short: a pattern free to start anywhere and run far would
-    # take quadratic time over a long word (a 100 kB URL in an access log).
+    # take quadratic time over a long word (a 100 kB URL in an access log). The password runs
+    # to the host's @, the last before the path: it may hold an @ itself (percent-decoded).
     (
-        re.compile(r"(?<![A-Za-z0-9+.-])([a-z][a-z0-9+.-]{0,30}://[^/\s:@]*:)[^@\s/]+@"),
+        re.compile(r"(?<![A-Za-z0-9+.-])([a-z][a-z0-9+.-]{0,30}://[^/\s:@]*:)[^\s/]+@"),
         rf"\1{MASK}@",
     ),
     (
@@ -36,6 +37,9 @@ _PATTERNS = (
         rf"\1\2{MASK}",
     ),
 )
+# The whole user part of scheme://user:pw@host or scheme://user@host, masked where a URL is shown
+# to people (vidsearch doctor): they need to see the host, not the account.
+_URL_USER = re.compile(r"(?<![A-Za-z0-9+.-])([a-z][a-z0-9+.-]{0,30}://)[^/\s]+@")
 _ENCODED_WORD = re.compile(r"(?<![^\s\"'])[^\s\"']*%[0-9A-Fa-f]{2}[^\s\"']*")  # whole words
 _installed = threading.Lock()
 _done = False
@@ -57,14 +61,16 @@ def _decoded(word: str) -> str:
     return word
 
 
-def redact(text: str) -> str:
-    """The text with tokens, secret fields and URL passwords replaced by ``[redacted]``."""
+def redact(text: str, *, url_users: bool = False) -> str:
+    """The text with tokens, secret fields and URL passwords replaced by ``[redacted]``;
+    ``url_users``: the user names in URLs too."""
     if "%" in text:
         # A percent-encoded word that hides a secret is replaced by its decoded, masked form.
         text = _ENCODED_WORD.sub(
             lambda m: _plain(d) if _plain(d := _decoded(m.group(0))) != d else m.group(0), text
         )
-    return _plain(text)
+    text = _plain(text)
+    return _URL_USER.sub(rf"\1{MASK}@", text) if url_users else text
 
 
 def _clean_value(value: Any) -> Any:

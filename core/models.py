@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Dialect,
     Float,
     ForeignKey,
     Index,
@@ -15,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     false,
 )
@@ -25,6 +28,33 @@ from core.names import name_key
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def as_utc(ts: datetime) -> datetime:
+    """The same instant in UTC; a naive datetime is taken to be UTC already (the catalog's)."""
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A ``DateTime(timezone=True)`` column whose values are always aware and in UTC.
+
+    SQLite keeps no zone and hands back naive datetimes (the catalog writes them as UTC);
+    PostgreSQL hands back the session's zone. Reading every time column through this one type
+    gives every reader the same aware UTC instant, so none has to mend what it read. The
+    database column is unchanged: no migration."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(timezone=True)
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        # SQLite stores the wall time it is given: only UTC wall times compare right.
+        return None if value is None else as_utc(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
 
 
 class Base(DeclarativeBase):
@@ -79,11 +109,9 @@ class Video(Base):
     revision: Mapped[int] = mapped_column(Integer, default=0)
     # The job that is processing this video now; a second job for the same bytes backs off.
     claimed_by_job: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
-    indexed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    indexed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     paths: Mapped[list[VideoPath]] = relationship(
         back_populates="video", cascade="all, delete-orphan"
@@ -101,7 +129,7 @@ class VideoPath(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     video_id: Mapped[str] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
     path: Mapped[str] = mapped_column(Text, unique=True)
-    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     video: Mapped[Video] = relationship(back_populates="paths")
 
@@ -158,9 +186,7 @@ class EmbeddingSpace(Base):
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))  # the embedder's name
     checkpoint: Mapped[str | None] = mapped_column(Text)  # relative to VIDSEARCH_HOME
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class Job(Base):
@@ -176,17 +202,17 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Written with progress; a running job whose heartbeat is old belongs to a dead worker.
-    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Who runs the job (or, while it is queued in the embedded mode, who will): host, process id
     # and the process's start time, so a dead owner on this host is seen at once (a reused pid
     # has another start time); from another host, by its lease running out (core/job_claims.py).
     runner_host: Mapped[str | None] = mapped_column(String(255))
     runner_pid: Mapped[int | None] = mapped_column(Integer)
     runner_started: Mapped[int | None] = mapped_column(BigInteger)
-    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # A skipped job whose bytes another job was indexing: the one to wait for.
     duplicate_of: Mapped[int | None] = mapped_column(Integer)
     # Asked for over HTTP: its file must lie under the HTTP roots when it runs, not only when
@@ -194,8 +220,8 @@ class Job(Base):
     confined: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Served mode: when the job was last handed to the task queue (None: never), so that jobs
     # a restarted broker forgot, or that were never sent, can be sent again.
-    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class UserRole:
@@ -223,7 +249,7 @@ class User(Base):
     token_hash: Mapped[str | None] = mapped_column(String(64))
     # argon2id hash of the web UI password (core/passwords.py); NULL: none set.
     password_hash: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     @validates("name")
     def _keep_key(self, _field: str, value: str) -> str:
@@ -243,8 +269,8 @@ class WebSession(Base):
     # How the browser signed in: "password", "token", or "local" (a profile picked on the
     # machine's own loopback server, which trusts its owner).
     method: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class EventKind:
@@ -277,7 +303,7 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(16))
     position: Mapped[float | None] = mapped_column(Float)
     client_event_id: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     video: Mapped[Video] = relationship()
 
@@ -294,4 +320,4 @@ class Summary(Base):
     method: Mapped[str] = mapped_column(String(32))
     content_hash: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

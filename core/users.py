@@ -8,7 +8,7 @@ import math
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, case, exists, func, select
@@ -58,11 +58,6 @@ class EventError(ValueError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-def _aware(ts: datetime) -> datetime:
-    # SQLite hands back naive datetimes even for timezone columns; they were written as UTC.
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
 
 
 # --- users and tokens ----------------------------------------------------------------------------
@@ -212,7 +207,7 @@ def user_summary(user: User) -> dict[str, Any]:
         "role": user.role,
         "has_token": user.token_hash is not None,
         "has_password": user.password_hash is not None,
-        "created_at": _aware(user.created_at).isoformat(),
+        "created_at": user.created_at.isoformat(),
     }
 
 
@@ -372,7 +367,7 @@ def event_summary(event: Event) -> dict[str, Any]:
         "kind": event.kind,
         "position": event.position,
         "client_event_id": event.client_event_id,
-        "at": _aware(event.created_at).isoformat(),
+        "at": event.created_at.isoformat(),
     }
 
 
@@ -394,7 +389,7 @@ def user_events(*, session: Session, user_id: int, limit: int = 500) -> list[Eve
         .order_by(Event.id.desc())
         .limit(limit)
     ).all()
-    return [EventRow(i, v, k, p, _aware(t)) for i, v, k, p, t in rows]
+    return [EventRow(i, v, k, p, t) for i, v, k, p, t in rows]
 
 
 def touched_videos(*, session: Session, user_id: int) -> set[str]:
@@ -443,9 +438,7 @@ def continue_watching(*, session: Session, user_id: int, limit: int = 20) -> lis
         .order_by(Event.id.desc())
         .limit(limit)
     ).all()
-    return [
-        InProgress(video, event.position or 0.0, _aware(event.created_at)) for event, video in rows
-    ]
+    return [InProgress(video, event.position or 0.0, event.created_at) for event, video in rows]
 
 
 def continue_summary(item: InProgress) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import hmac
 import os
 import secrets
 import tempfile
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete
@@ -71,10 +71,6 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _aware(ts: datetime) -> datetime:
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
-
-
 def open_session(
     *, session: Session, user_id: int, method: str, key: bytes, days: float
 ) -> tuple[str, datetime]:
@@ -126,7 +122,7 @@ def session_user(
     row = _row(session, cookie, key)
     if row is None:
         return None
-    if _aware(row.expires_at) <= utcnow():
+    if row.expires_at <= utcnow():
         session.delete(row)
         return None
     user = session.get(User, row.user_id)

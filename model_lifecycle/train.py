@@ -243,8 +243,6 @@ def train_library(
     or cuda (default ``settings.device``). Raises NothingToTrain when the library holds fewer
     than two segments with text.
     """
-    from videobert.device import pick_device
-
     segments = library_segments(settings) if segments is None else list(segments)
     if not segments:
         raise NothingToTrain("the library has no ready videos: ingest some first")
@@ -253,29 +251,100 @@ def train_library(
     backbone = text_backbone(ModelOptions.from_settings(settings))
     parts = shipped_parts(frames, backbone)
     config = training_config(settings, backbone, len(features))
-    batch_size = settings.train_batch_size
+    length = steps or f"epochs={epochs or settings.train_epochs}"
+    run_dir = _run_folder(settings, segments, config, parts, length=length, runs_dir=runs_dir)
+    codebook = _run_codebook(run_dir, features, config)
+    examples = _examples_or_refuse(settings, segments, codebook, parts, config)
+    batch_size = min(settings.train_batch_size, len(examples))
+    total = steps or max(
+        1, math.ceil((epochs or settings.train_epochs) * len(examples) / batch_size)
+    )
+    started = _steps_done(run_dir)
+    losses: dict[str, float] = {}
+    if started < total:
+        losses = _train_run(
+            settings,
+            run_dir,
+            _RunParts(parts, config, codebook),
+            examples,
+            steps=total,
+            batch_size=batch_size,
+            device=device,
+            progress=progress,
+        )
+    else:
+        log.info("run %s already finished at step %d", run_dir, started)
+    final = _finish(run_dir, parts, config, codebook, mix=settings.train_mix)
+    calibrate_trained(settings, final, segments)
+    meta = read_meta(final)
+    return TrainOutcome(
+        checkpoint=final,
+        checkpoint_id=str(meta["checkpoint_id"]),
+        steps=total,
+        trained_steps=max(0, total - started),
+        examples=len(examples),
+        visual_words=codebook.num_words,
+        losses=losses or dict(meta.get("extra", {}).get("losses", {})),
+    )
+
+
+@dataclass(frozen=True)
+class _RunParts:
+    """What a run's model is built from: the shipped encoders, its config and its codebook."""
+
+    shipped: ShippedParts
+    config: VideoBertConfig
+    codebook: Codebook
+
+
+def _run_folder(
+    settings: Settings,
+    segments: Sequence[LibrarySegment],
+    config: VideoBertConfig,
+    parts: ShippedParts,
+    *,
+    length: int | str,
+    runs_dir: Path | None,
+) -> Path:
+    """The run's folder, made if new: named by everything that shapes the run, so the same
+    training again finds (and resumes) it. ``length``: the steps, or the epochs asked for."""
     run = _digest(
         library_fingerprint(segments),
         {**config.to_dict(), "backbone": parts.backbone_label},
-        batch_size,
+        settings.train_batch_size,
         settings.train_lr,
         settings.train_silent,
         SEED,
-        steps or f"epochs={epochs or settings.train_epochs}",
+        length,
     )
     run_dir = (runs_dir or Path(settings.home) / CHECKPOINTS_DIR) / f"run-{run}"
     run_dir.mkdir(parents=True, exist_ok=True)
+    return run_dir
 
+
+def _run_codebook(run_dir: Path, features: np.ndarray, config: VideoBertConfig) -> Codebook:
+    """The run's visual words: fitted once on the library's clip features, then read back (a
+    resumed run must tokenize exactly as it started)."""
     codebook_file = run_dir / "codebook.npz"
     if codebook_file.is_file():
-        codebook = Codebook.load(codebook_file)
-    else:
-        codebook = fit_codebook(
-            features, k=config.kmeans_k, depth=config.kmeans_depth, seed=SEED, iters=30
-        )
-        tmp = run_dir / ".codebook.tmp.npz"
-        codebook.save(tmp)
-        tmp.replace(codebook_file)
+        return Codebook.load(codebook_file)
+    codebook = fit_codebook(
+        features, k=config.kmeans_k, depth=config.kmeans_depth, seed=SEED, iters=30
+    )
+    tmp = run_dir / ".codebook.tmp.npz"
+    codebook.save(tmp)
+    tmp.replace(codebook_file)
+    return codebook
+
+
+def _examples_or_refuse(
+    settings: Settings,
+    segments: Sequence[LibrarySegment],
+    codebook: Codebook,
+    parts: ShippedParts,
+    config: VideoBertConfig,
+) -> list[Example]:
+    """The training examples; NothingToTrain, saying what is missing, when fewer than two."""
     examples = build_examples(
         segments,
         codebook,
@@ -290,50 +359,49 @@ def train_library(
             "training needs at least 2"
             + ("" if settings.train_silent else " (VIDSEARCH_TRAIN_SILENT=true also uses tags)")
         )
-    batch_size = min(batch_size, len(examples))
-    total = steps or max(
-        1, math.ceil((epochs or settings.train_epochs) * len(examples) / batch_size)
-    )
+    return examples
 
+
+def _steps_done(run_dir: Path) -> int:
+    """The step of the run's newest checkpoint (0: none yet)."""
     latest = latest_checkpoint(run_dir)
-    started = int(read_meta(latest)["step"]) if latest is not None else 0
-    result_losses: dict[str, float] = {}
-    if started < total:
-        torch.manual_seed(SEED)  # the heads' random start: the same for a resume and the mix
-        model = build_zero_shot(parts, config, codebook)
-        result = train(
-            model,
-            examples,
-            steps=total,
-            batch_size=batch_size,
-            lr=settings.train_lr,
-            warmup_steps=max(1, total // 10),
-            device=pick_device(device or settings.device, settings.torch_threads),
-            seed=SEED,
-            progress=progress,
-            checkpoint_dir=run_dir,
-            checkpoint_every=settings.train_checkpoint_every,
-            keep_checkpoints=2,
-            resume=True,
-            codebook=codebook,
-            tokenizer=parts.tokenizer,
-        )
-        result_losses = result.losses
-        del model
-    else:
-        log.info("run %s already finished at step %d", run_dir, started)
-    final = _finish(run_dir, parts, config, codebook, mix=settings.train_mix)
-    calibrate_trained(settings, final, segments)
-    meta = read_meta(final)
-    return TrainOutcome(
-        checkpoint=final,
-        checkpoint_id=str(meta["checkpoint_id"]),
-        steps=total,
-        trained_steps=max(0, total - started),
-        examples=len(examples),
-        visual_words=codebook.num_words,
-        losses=result_losses or dict(meta.get("extra", {}).get("losses", {})),
+    return int(read_meta(latest)["step"]) if latest is not None else 0
+
+
+def _train_run(
+    settings: Settings,
+    run_dir: Path,
+    run: _RunParts,
+    examples: list[Example],
+    *,
+    steps: int,
+    batch_size: int,
+    device: str | None,
+    progress: ProgressCallback | None,
+) -> dict[str, float]:
+    """Train the run up to ``steps`` from its newest checkpoint; returns the final losses."""
+    from videobert.device import pick_device
+
+    torch.manual_seed(SEED)  # the heads' random start: the same for a resume and the mix
+    model = build_zero_shot(run.shipped, run.config, run.codebook)
+    result = train(
+        model,
+        examples,
+        steps=steps,
+        batch_size=batch_size,
+        lr=settings.train_lr,
+        warmup_steps=max(1, steps // 10),
+        device=pick_device(device or settings.device, settings.torch_threads),
+        seed=SEED,
+        progress=progress,
+        checkpoint_dir=run_dir,
+        checkpoint_every=settings.train_checkpoint_every,
+        keep_checkpoints=2,
+        resume=True,
+        codebook=run.codebook,
+        tokenizer=run.shipped.tokenizer,
     )
+    return result.losses
 
 
 def _finish(

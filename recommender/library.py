@@ -8,19 +8,20 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import select
 
 from core.arrays import unpack_f32
-from core.catalog import ReadySignature, ready_signature
+from core.catalog import ReadySignature, ReadyVideo, ready_signature, ready_videos, segment_vectors
 from core.db import session_scope
-from core.models import Segment, Video, VideoStatus
 from core.settings import Settings
 from core.vectors.sync import mean_video_vector
 from recommender.content import normalize_rows
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 _CHUNK = 500  # videos per segment query: bounded IN lists on both backends
@@ -50,9 +51,7 @@ def _empty(version: int) -> Snapshot:
 
 
 def _epoch(ts: datetime | None) -> float:
-    if ts is None:
-        return 0.0
-    return (ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)).timestamp()
+    return 0.0 if ts is None else ts.timestamp()
 
 
 class VideoLibrary:
@@ -93,20 +92,8 @@ class VideoLibrary:
                 self._checked_at = time.monotonic()
             return self._snapshot
 
-    def _refresh(self, session: Any) -> Snapshot:
-        rows = session.execute(
-            select(
-                Video.id,
-                Video.revision,
-                Video.title,
-                Video.source_path,
-                Video.duration,
-                Video.indexed_at,
-                Video.created_at,
-            )
-            .where(Video.status == VideoStatus.READY)
-            .order_by(Video.id)
-        ).all()
+    def _refresh(self, session: Session) -> Snapshot:
+        rows = ready_videos(session=session)
         version = self._snapshot.version + 1
         if not self.with_vectors:
             return _snapshot(version, rows, np.zeros((len(rows), 0), np.float32))
@@ -115,10 +102,8 @@ class VideoLibrary:
         for start in range(0, len(stale), _CHUNK):
             chunk = stale[start : start + _CHUNK]
             by_video: dict[str, tuple[list[np.ndarray], list[float]]] = {v: ([], []) for v in chunk}
-            for video_id, seg_start, seg_end, blob in session.execute(
-                select(Segment.video_id, Segment.start, Segment.end, Segment.video_vector).where(
-                    Segment.video_id.in_(chunk)
-                )
+            for video_id, seg_start, seg_end, blob in segment_vectors(
+                session=session, video_ids=chunk
             ):
                 vecs, secs = by_video[video_id]
                 vecs.append(unpack_f32(blob))
@@ -150,7 +135,7 @@ class VideoLibrary:
         )
 
 
-def _snapshot(version: int, rows: Sequence[Any], matrix: np.ndarray) -> Snapshot:
+def _snapshot(version: int, rows: Sequence[ReadyVideo], matrix: np.ndarray) -> Snapshot:
     """A snapshot of these video rows (in this order), row i of `matrix` being rows[i]'s."""
     if not rows:
         return _empty(version)

@@ -7,12 +7,8 @@ import threading
 import time
 from pathlib import Path
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
-
-from core.catalog import ReadySignature, ready_signature
-from core.db import session_scope
-from core.models import Segment, Video, VideoStatus
+from core.catalog import ReadySignature, count_ready_segments, ready_signature
+from core.db import CatalogUnavailable, session_scope
 from core.settings import Settings
 from core.vectors import VectorStore, open_vector_store, sync_from_catalog
 from core.vectors.numpy_engine import NumpyStore
@@ -70,7 +66,7 @@ class LiveIndex:
                 self._mend_server_index()
             else:
                 self._refresh()
-        except OperationalError as exc:
+        except CatalogUnavailable as exc:
             if self._signature is None and not self.settings.qdrant_url:
                 raise  # never filled: there is nothing to answer from
             now = time.monotonic()
@@ -133,12 +129,8 @@ class LiveIndex:
             return
         self._next_server_check = now + SERVER_CHECK_SECONDS
         with session_scope(self.settings) as session:
-            expected = session.scalar(
-                select(func.count(Segment.id))
-                .join(Video, Video.id == Segment.video_id)
-                .where(Video.status == VideoStatus.READY)
-            )
-            if self.store.count() < (expected or 0):
+            expected = count_ready_segments(session=session)
+            if self.store.count() < expected:
                 with self._lock:
                     log.warning("the vector index lost points; writing them back from the catalog")
                     sync_from_catalog(self.store, session)

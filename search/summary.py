@@ -12,17 +12,20 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
+from core import summaries as repo
+from core.catalog import get_video, segments_at
 from core.looks import looks_from_text
-from core.models import Segment, Summary, Video, VideoStatus
+from core.models import Segment, VideoStatus
 from core.people import people_from_text, screen_lines
 from core.settings import Settings
 from search import describe
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +34,6 @@ EXTRACTIVE = "extractive"
 EXTRACTIVE_MODEL = "mmr-minilm-v3"  # v3: spans per sentence, silent stretches described
 ABSTRACTIVE = "bart"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_SEEN = re.compile(r"\n?\[seen: [^\]]*\]")
 
 
 @dataclass(frozen=True)
@@ -301,7 +303,7 @@ class Summaries:
 
     def for_video(self, *, session: Session, video_id: str) -> SummaryResult:
         """The cached summary for the video's current content and model, made if missing."""
-        video = session.get(Video, video_id)
+        video = get_video(session=session, video_id=video_id)
         if video is None:
             raise LookupError(f"no video {video_id}")
         if video.status != VideoStatus.READY:
@@ -309,41 +311,31 @@ class Summaries:
         sentences = timeline(video.segments)
         digest = content_hash(sentences)
         model = self.model_name
-        cached = session.scalar(
-            select(Summary).where(
-                Summary.video_id == video_id, Summary.model == model, Summary.content_hash == digest
-            )
+        cached = repo.cached_summary(
+            session=session, video_id=video_id, model=model, content_hash=digest
         )
         if cached is not None:
             return SummaryResult(video_id, cached.text, cached.method, cached.model)
         text, method = self._generate(sentences)
-        # Older summaries of this video (other content or model) are stale now.
-        session.execute(delete(Summary).where(Summary.video_id == video_id))
-        session.add(
-            Summary(video_id=video_id, model=model, method=method, content_hash=digest, text=text)
+        repo.replace_summary(
+            session=session,
+            video_id=video_id,
+            model=model,
+            method=method,
+            content_hash=digest,
+            text=text,
         )
-        session.flush()
         return SummaryResult(video_id, text, method, model)
 
     def for_moments(
         self, *, session: Session, video_id: str, query: str, segments: Sequence[int]
     ) -> SummaryResult:
         """A query-focused summary of a search hit's matched moments (not cached: queries vary)."""
-        rows = list(
-            session.scalars(
-                select(Segment)
-                .where(Segment.video_id == video_id, Segment.index.in_(list(segments)))
-                .order_by(Segment.index)
-            )
-        )
+        rows = segments_at(session=session, video_id=video_id, indexes=segments)
         if not rows:
             raise LookupError(f"video {video_id} has none of the segments {list(segments)}")
         text, method = self._generate(timeline(rows), focus=query)
         return SummaryResult(video_id, text, method, self.model_name)
-
-
-def strip_tags(caption: str) -> str:
-    return _SEEN.sub("", caption).strip()
 
 
 EmbedText = Callable[[list[str]], np.ndarray]  # sentences -> unit vectors

@@ -9,10 +9,9 @@ import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select, tuple_
-
+from core import catalog as repo
 from core.catalog import (
     count_jobs,
     count_videos,
@@ -25,19 +24,22 @@ from core.catalog import (
 from core.db import session_scope
 from core.job_claims import job_is_alive
 from core.looks import looks_from_text
-from core.models import Job, JobStatus, Segment, Video, VideoStatus
+from core.models import Job, Video, VideoStatus
 from core.people import people_from_text, screen_lines
 from core.settings import Settings
 from core.vectors import (
     SyncReport,
     VectorStore,
+    index_diff,
     open_vector_store,
-    point_id,
     rebuild_from_catalog,
     sync_from_catalog,
     sync_video,
 )
 from search import describe
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 class FileGone(LookupError):
@@ -72,25 +74,10 @@ def page_jobs(settings: Settings, *, limit: int = 200, offset: int = 0) -> Page:
 def video_detail(settings: Settings, video_id: str) -> dict[str, Any]:
     """One video with its technical details and every segment (LookupError if unknown)."""
     with session_scope(settings) as session:
-        v = session.get(Video, video_id)
+        v = repo.get_video(session=session, video_id=video_id)
         if v is None:
             raise LookupError(f"no video {video_id}")
-        segments = list(
-            session.execute(
-                select(
-                    Segment.index,
-                    Segment.start,
-                    Segment.end,
-                    Segment.transcript,
-                    Segment.tags,
-                    Segment.looks,
-                    Segment.people,
-                    Segment.screen_text,
-                )
-                .where(Segment.video_id == video_id)
-                .order_by(Segment.index)
-            ).all()
-        )
+        segments = repo.segment_details(session=session, video_id=video_id)
         return {
             **video_summary(v, segments=len(segments)),
             "width": v.width,
@@ -98,33 +85,31 @@ def video_detail(settings: Settings, video_id: str) -> dict[str, Any]:
             "fps": v.fps,
             "video_codec": v.video_codec,
             "audio_codec": v.audio_codec,
-            # "seen": what people are told a segment shows (search/describe.py): people, hedged
-            # tags, looks and the text on screen, never the classifier's raw top classes.
-            "segment_list": [
-                {
-                    "index": i,
-                    "start": s,
-                    "end": e,
-                    "transcript": t,
-                    "tags": g,
-                    "seen": describe.seen_text(
-                        g, looks_from_text(lk), people_from_text(pp), screen_lines(st)
-                    ),
-                    "looks": describe.look_words(looks_from_text(lk)),
-                    "people": describe.people_words(people_from_text(pp)),
-                    "on_screen": screen_lines(st),
-                }
-                for i, s, e, t, g, lk, pp, st in segments
-            ],
+            "segment_list": [_segment_entry(s) for s in segments],
         }
+
+
+def _segment_entry(segment: repo.SegmentDetail) -> dict[str, Any]:
+    # "seen": what people are told a segment shows (search/describe.py): people, hedged tags,
+    # looks and the text on screen, never the classifier's raw top classes.
+    looks, people = looks_from_text(segment.looks), people_from_text(segment.people)
+    return {
+        "index": segment.index,
+        "start": segment.start,
+        "end": segment.end,
+        "transcript": segment.transcript,
+        "tags": segment.tags,
+        "seen": describe.seen_text(segment.tags, looks, people, screen_lines(segment.screen_text)),
+        "looks": describe.look_words(looks),
+        "people": describe.people_words(people),
+        "on_screen": screen_lines(segment.screen_text),
+    }
 
 
 def thumbnail_file(settings: Settings, video_id: str, index: int) -> Path:
     """The JPEG of one segment (LookupError when the segment or its file is missing)."""
     with session_scope(settings) as session:
-        rel = session.scalar(
-            select(Segment.thumbnail).where(Segment.video_id == video_id, Segment.index == index)
-        )
+        rel = repo.segment_thumbnail(session=session, video_id=video_id, index=index)
     if not rel:
         raise LookupError(f"no segment {index} in video {video_id}")
     path = settings.thumbnails_dir / rel
@@ -147,20 +132,9 @@ def video_cards(
         return {}
     moments = moments or {}
     with session_scope(settings) as session:
-        videos = session.execute(
-            select(
-                Video.id, Video.title, Video.duration, Video.status, Video.source_path, Video.error
-            ).where(Video.id.in_(ids))
-        ).all()
+        videos = repo.video_headers(session=session, video_ids=ids)
         wanted = [(v, moments.get(v, 0)) for v in ids]
-        thumbs = dict(
-            ((v, i), t)
-            for v, i, t in session.execute(
-                select(Segment.video_id, Segment.index, Segment.thumbnail).where(
-                    tuple_(Segment.video_id, Segment.index).in_(wanted)
-                )
-            ).all()
-        )
+        thumbs = repo.segment_thumbnails(session=session, moments=wanted)
     cards = {}
     for vid, title, duration, status, path, error in videos:
         rel = thumbs.get((vid, moments.get(vid, 0)))
@@ -180,20 +154,14 @@ def video_cards(
 def library_folders(settings: Settings) -> list[str]:
     """The folders that hold ready videos, sorted: what a folder filter offers."""
     with session_scope(settings) as session:
-        paths = session.scalars(
-            select(Video.source_path).where(Video.status == VideoStatus.READY)
-        ).all()
+        paths = repo.ready_source_paths(session=session)
     return sorted({str(Path(p).parent) for p in paths})
 
 
 def library_tags(settings: Settings, *, limit: int = 8) -> list[str]:
     """The visual tags seen in the most ready videos: searches this library can answer."""
     with session_scope(settings) as session:
-        rows = session.execute(
-            select(Segment.video_id, Segment.tags)
-            .join(Video, Video.id == Segment.video_id)
-            .where(Video.status == VideoStatus.READY, Segment.tags != "")
-        ).all()
+        rows = repo.ready_segment_tags(session=session)
     videos_per_tag: dict[str, set[str]] = {}
     for video_id, tags in rows:
         for tag in tags.split(","):
@@ -207,34 +175,19 @@ def failed_files(settings: Settings, *, limit: int = 200) -> list[dict[str, Any]
     """Files whose latest job failed before the catalog had a video for them (not a media file,
     empty, outside the allowed roots, ...), newest first, as job_summary shows the job."""
     with session_scope(settings) as session:
-        latest = (
-            select(func.max(Job.id).label("id")).where(Job.kind == "ingest").group_by(Job.path)
-        ).subquery()
-        jobs = session.scalars(
-            select(Job)
-            .join(latest, latest.c.id == Job.id)
-            .where(Job.status == JobStatus.FAILED, Job.video_id.is_(None))
-            .order_by(Job.id.desc())
-            .limit(limit)
-        )
-        return [job_summary(j) for j in jobs]
+        return [job_summary(j) for j in repo.failed_file_jobs(session=session, limit=limit)]
 
 
 def forget_failed_file(settings: Settings, path: str) -> int:
     """Drop the failed jobs of a file that never became a video; returns how many went."""
     with session_scope(settings) as session:
-        result = session.execute(
-            delete(Job).where(
-                Job.path == path, Job.status == JobStatus.FAILED, Job.video_id.is_(None)
-            )
-        )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return repo.delete_failed_file_jobs(session=session, path=path)
 
 
-def _live_owner(session: Any, video: Video) -> Job | None:
-    owner = session.get(Job, video.claimed_by_job) if video.claimed_by_job else None
+def _live_owner(session: Session, video: Video) -> Job | None:
+    owner = repo.claiming_job(session=session, video=video)
     if owner is not None and job_is_alive(owner):
-        return owner  # type: ignore[no-any-return]
+        return owner
     return None
 
 
@@ -243,7 +196,7 @@ def reindex_video(settings: Settings, video_id: str) -> list[int]:
     search until the new job commits. Returns the job to start (services.ingest.start).
     LookupError: unknown; FileGone: no file on disk; Busy: a job is indexing it now."""
     with session_scope(settings) as session:
-        video = session.get(Video, video_id)
+        video = repo.get_video(session=session, video_id=video_id)
         if video is None:
             raise LookupError(f"no video {video_id}")
         owner = _live_owner(session, video)
@@ -273,7 +226,7 @@ def video_file(settings: Settings, video_id: str) -> Path:
     """A path on disk holding the video's bytes: its source, or any other name it was seen
     under (LookupError if unknown, FileGone if none is on disk)."""
     with session_scope(settings) as session:
-        v = session.get(Video, video_id)
+        v = repo.get_video(session=session, video_id=video_id)
         if v is None:
             raise LookupError(f"no video {video_id}")
         candidates = [v.source_path] + [p.path for p in v.paths]
@@ -322,21 +275,12 @@ def index_status(settings: Settings, store: VectorStore) -> dict[str, Any]:
     catalog has, and the videos whose points are missing or stale, and points of no ready video
     (orphans). ``in_sync`` when all three lists are empty."""
     with session_scope(settings) as session:
-        rows = session.execute(
-            select(Segment.video_id, Segment.index, Video.revision)
-            .join(Video, Video.id == Segment.video_id)
-            .where(Video.status == VideoStatus.READY)
-        ).all()
-    expected = {point_id(v, i): (v, rev) for v, i, rev in rows}
-    actual = store.revisions()
-    missing = sorted({v for pid, (v, _) in expected.items() if pid not in actual})
-    stale = sorted(
-        {v for pid, (v, rev) in expected.items() if pid in actual and actual[pid] != rev}
-    )
-    orphaned = sorted(pid for pid in actual if pid not in expected)
+        diff = index_diff(store, session)
+    missing, stale = diff.missing_videos, diff.stale_videos
+    orphaned = sorted(diff.orphaned_points)
     return {
-        "points": len(actual),
-        "segments": len(expected),
+        "points": len(diff.actual),
+        "segments": len(diff.expected),
         "missing_videos": missing,
         "stale_videos": stale,
         "orphaned_points": orphaned,
@@ -356,15 +300,14 @@ def delete_video(settings: Settings, video_id: str, *, store: VectorStore | None
     ``VIDSEARCH_HOME/uploads`` (files people pointed at stay where they are).
     LookupError: unknown; Busy: a live job is indexing it."""
     with session_scope(settings) as session:
-        video = session.get(Video, video_id, with_for_update=True)
+        video = repo.get_video(session=session, video_id=video_id, for_update=True)
         if video is None:
             raise LookupError(f"no video {video_id}")
-        owner = session.get(Job, video.claimed_by_job) if video.claimed_by_job else None
-        if owner is not None and job_is_alive(owner):
+        owner = _live_owner(session, video)
+        if owner is not None:
             raise Busy(f"video {video_id} is being indexed by job {owner.id}; try again later")
         files = [Path(video.source_path), *(Path(p.path) for p in video.paths)]
-        session.execute(delete(Job).where(Job.video_id == video_id))
-        session.delete(video)
+        repo.remove_video(session=session, video=video)
     targets = [store] if store is not None else []
     if settings.qdrant_url and store is None:
         targets.append(open_vector_store(settings))

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.catalog import get_video
 from core.db import session_scope
-from core.models import Video
 from core.settings import Settings
 from indexer.media import transcode_for_browser
 from services.library import browser_copy_path, video_file
@@ -46,7 +46,7 @@ def browser_mimetype(
 
 def _codecs(settings: Settings, video_id: str) -> tuple[str | None, str | None, str | None]:
     with session_scope(settings) as session:
-        video = session.get(Video, video_id)
+        video = get_video(session=session, video_id=video_id)
         if video is None:
             raise LookupError(f"no video {video_id}")
         return video.container, video.video_codec, video.audio_codec
@@ -100,5 +100,5 @@ def player_length(settings: Settings, video_id: str) -> float | None:
     if length is not None:
         return length
     with session_scope(settings) as session:
-        video = session.get(Video, video_id)
+        video = get_video(session=session, video_id=video_id)
         return video.duration if video is not None else None

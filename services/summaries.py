@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import select
 
+from core import summaries as repo
 from core.db import session_scope
-from core.models import Summary
 from core.settings import Settings
 from model_lifecycle.active import load_query_embedder
 from search.summary import Summaries, SummaryResult, summaries_for
@@ -64,7 +63,5 @@ def stored_summaries(settings: Settings, video_ids: Sequence[str]) -> dict[str, 
     if not video_ids:
         return {}
     with session_scope(settings) as session:
-        rows = session.scalars(
-            select(Summary).where(Summary.video_id.in_(list(video_ids))).order_by(Summary.id)
-        )
-        return {r.video_id: SummaryResult(r.video_id, r.text, r.method, r.model) for r in rows}
+        stored = repo.stored_summaries(session=session, video_ids=video_ids)
+        return {v: SummaryResult(v, r.text, r.method, r.model) for v, r in stored.items()}

@@ -9,22 +9,25 @@ behind either (and a typo in ``--user`` is an error, not a new profile).
 Errors are core.users' own, re-exported here for the front ends to map: UserError (a name or
 role that cannot be stored), UnknownUser (no such user, or one the caller may not see),
 UserExists (a UserError: the name is taken), NotAuthorized (no token or a bad one), EventError
-(a refused event, with its ``code``), and Forbidden (a good token whose user may not do this)."""
+(a refused event, with its ``code``), and Forbidden (a good token whose user may not do this);
+and core.db's CatalogUnavailable, raised while the catalog cannot be reached."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from core import users as repo
-from core.db import session_scope
+from core.db import CatalogUnavailable, session_scope
 from core.models import User, UserRole
 from core.passwords import PasswordError
 from core.settings import Settings
 from core.users import EventError, NotAuthorized, UnknownUser, UserError, UserExists
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 __all__ = [
+    "CatalogUnavailable",
     "EventError",
     "Forbidden",
     "NotAuthorized",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core import users as repo
 from core import web_sessions as sessions
@@ -15,6 +15,11 @@ from core.db import session_scope
 from core.passwords import PasswordError
 from core.settings import Settings
 from core.users import NotAuthorized, UnknownUser
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from core.models import User
 
 __all__ = [
     "NotAuthorized",
@@ -39,7 +44,7 @@ class SignedIn:
     user: dict[str, Any]
 
 
-def _open(settings: Settings, session: Any, user: Any, method: str) -> SignedIn:
+def _open(settings: Settings, session: Session, user: User, method: str) -> SignedIn:
     sessions.drop_expired(session=session)  # browsers that never came back
     cookie, expires = sessions.open_session(
         session=session,

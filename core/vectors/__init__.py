@@ -17,7 +17,13 @@ from core.vectors.store import (
     VectorStore,
     point_id,
 )
-from core.vectors.sync import rebuild_from_catalog, segment_point, sync_from_catalog, sync_video
+from core.vectors.sync import (
+    index_diff,
+    rebuild_from_catalog,
+    segment_point,
+    sync_from_catalog,
+    sync_video,
+)
 
 if TYPE_CHECKING:
     from qdrant_client import QdrantClient
@@ -32,6 +38,7 @@ __all__ = [
     "SegmentPoint",
     "SyncReport",
     "VectorStore",
+    "index_diff",
     "open_vector_store",
     "open_video_index",
     "point_id",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.arrays import unpack_f32
 from core.beliefs import beliefs_from_text
+from core.catalog import segment_vectors
 from core.lexical import caption_vector
 from core.looks import looks_from_text
 from core.models import Segment, Video, VideoStatus
@@ -89,32 +90,69 @@ def sync_video(store: VectorStore, session: Session, video_id: str) -> SyncRepor
     return SyncReport(upserted=len(points), deleted=len(gone), total=store.count())
 
 
-def sync_from_catalog(store: VectorStore, session: Session) -> SyncReport:
-    """Idempotent reconcile: upsert the points of videos whose revision differs, delete points
-    the catalog no longer has."""
+@dataclass(frozen=True)
+class IndexDiff:
+    """How a store's segment points stand against the catalog's ready segments."""
+
+    expected: dict[str, tuple[str, int]]  # point id -> (video id, revision), in catalog order
+    actual: dict[str, int]  # point id -> the revision its point was written from
+
+    @property
+    def changed_videos(self) -> list[str]:
+        """Videos with a point missing or written from another revision, in catalog order."""
+        changed = {
+            v: None for pid, (v, rev) in self.expected.items() if self.actual.get(pid) != rev
+        }
+        return list(changed)
+
+    @property
+    def missing_videos(self) -> list[str]:
+        return sorted({v for pid, (v, _) in self.expected.items() if pid not in self.actual})
+
+    @property
+    def stale_videos(self) -> list[str]:
+        return sorted(
+            {
+                v
+                for pid, (v, rev) in self.expected.items()
+                if pid in self.actual and self.actual[pid] != rev
+            }
+        )
+
+    @property
+    def orphaned_points(self) -> list[str]:
+        """Points of no ready video's segment, in the store's order."""
+        return [pid for pid in self.actual if pid not in self.expected]
+
+
+def index_diff(store: VectorStore, session: Session) -> IndexDiff:
+    """Compare the store's points with the catalog's ready segments (one query, no vectors)."""
     rows = session.execute(
         select(Segment.video_id, Segment.index, Video.revision)
         .join(Video, Video.id == Segment.video_id)
         .where(Video.status == VideoStatus.READY)
     ).all()
-    expected = {point_id(v, i): rev for v, i, rev in rows}
-    actual = store.revisions()
-    changed: dict[str, None] = {}
-    for v, i, rev in rows:
-        if actual.get(point_id(v, i)) != rev:
-            changed[v] = None
+    return IndexDiff({point_id(v, i): (v, rev) for v, i, rev in rows}, store.revisions())
+
+
+def sync_from_catalog(store: VectorStore, session: Session) -> SyncReport:
+    """Idempotent reconcile: upsert the points of videos whose revision differs, delete points
+    the catalog no longer has."""
+    diff = index_diff(store, session)
+    changed = diff.changed_videos
     for video_id in changed:
         video = session.get(Video, video_id)
         if video is not None:
             store.upsert([segment_point(video, s) for s in video.segments])
-    extra = [pid for pid in actual if pid not in expected]
+    extra = diff.orphaned_points
     store.delete(extra)
     videos = video_index_of(store)
     if videos is not None:
         # Reconciled on its own revisions: a lost video collection comes back even where
         # every segment point is current.
         reconcile_videos(videos, session)
-    upserted = sum(1 for v, _, _ in rows if v in changed)
+    rewritten = set(changed)
+    upserted = sum(1 for v, _ in diff.expected.values() if v in rewritten)
     return SyncReport(upserted=upserted, deleted=len(extra), total=store.count())
 
 
@@ -236,10 +274,8 @@ def video_points(session: Session, video_ids: Sequence[str]) -> list[VideoPoint]
             select(Video).where(Video.id.in_(chunk), Video.status == VideoStatus.READY)
         ).all()
         segments: dict[str, tuple[list[np.ndarray], list[float]]] = {v.id: ([], []) for v in videos}
-        for video_id, seg_start, seg_end, blob in session.execute(
-            select(Segment.video_id, Segment.start, Segment.end, Segment.video_vector).where(
-                Segment.video_id.in_(list(segments))
-            )
+        for video_id, seg_start, seg_end, blob in segment_vectors(
+            session=session, video_ids=list(segments)
         ):
             vecs, secs = segments[video_id]
             vecs.append(unpack_f32(blob))
