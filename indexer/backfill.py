@@ -78,7 +78,9 @@ def _beliefs_and_looks(
 ) -> dict[int, dict[str, str]]:
     """The columns to set on each segment of a batch: what it lacked, computed."""
     need_beliefs = [r for r in rows if r.no_beliefs]
-    found = beliefs([unpack_f16_matrix(r.clip_features) for r in need_beliefs]) if need_beliefs else []
+    found = (
+        beliefs([unpack_f16_matrix(r.clip_features) for r in need_beliefs]) if need_beliefs else []
+    )
     belief_of = {r.id: b for r, b in zip(need_beliefs, found, strict=True)}
     values: dict[int, dict[str, str]] = {}
     for row in rows:
@@ -86,7 +88,9 @@ def _beliefs_and_looks(
         if row.id in belief_of:
             columns["class_beliefs"] = beliefs_to_text(belief_of[row.id])
         if row.no_looks:
-            looks = thumbnail_looks(settings.thumbnails_dir / row.thumbnail) if row.thumbnail else {}
+            looks = (
+                thumbnail_looks(settings.thumbnails_dir / row.thumbnail) if row.thumbnail else {}
+            )
             columns["looks"] = looks_to_text(looks)
     return values
 
@@ -188,7 +192,9 @@ class _SeenBatch:
             if self.text and r.no_screen_text and seen.screen_text is not None:
                 row["screen_text"] = "\n".join(seen.screen_text)
                 if seen.screen_text:
-                    self.captions[r.id] = with_screen_text(r.caption, r.transcript, seen.screen_text)
+                    self.captions[r.id] = with_screen_text(
+                        r.caption, r.transcript, seen.screen_text
+                    )
             if self.settings.people and r.no_people and seen.people is not None:
                 row["people"] = people_to_text(seen.people)
             if row:

@@ -161,5 +161,3 @@ def commit_in_spaces(
                 for s, v, t in zip(segments, next_video, next_text, strict=True)
             },
         )
-
-

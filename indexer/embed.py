@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-
 from core.db import session_scope
 from core.settings import Settings
 from indexer.sample import PlannedSegment

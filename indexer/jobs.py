@@ -128,7 +128,9 @@ def start_job(settings: Settings, job_id: int) -> Started:
         if job is None:
             found = load_job(session=session, job_id=job_id)
             status = found.status if found.status in JobStatus.FINISHED else ELSEWHERE
-            return Started(status, Path(found.path), found.attempts, found.video_id, error=found.error)
+            return Started(
+                status, Path(found.path), found.attempts, found.video_id, error=found.error
+            )
         return Started(
             JobStatus.RUNNING, Path(job.path), job.attempts, job.video_id, bool(job.confined)
         )

@@ -116,6 +116,7 @@ def _transcript_cues(
             cues += [media.Cue(c.start + start, c.end + start, c.text) for c in heard]
     return cues
 
+
 @dataclass(frozen=True)
 class IngestOutcome:
     """What running a job achieved: its final status (or ``ELSEWHERE`` when a live process runs
@@ -171,7 +172,7 @@ def run_job(
     except ClaimLost as exc:
         skip_job(settings, job_id, str(exc))
         return IngestOutcome(job_id, JobStatus.SKIPPED, run.claimed)
-    except (TransientError, *UNREACHABLE) as exc:
+    except RETRIED as exc:
         _release_quietly(settings, job_id)
         raise TransientError(f"job {job_id} ({started.path}): {exc}") from exc
     except (KeyboardInterrupt, SystemExit) as exc:
@@ -210,6 +211,8 @@ def run_ingest_job(
 
 FINISHED = JobStatus.FINISHED
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+# Faults outside the file: the job is released and the task queue tries it again.
+RETRIED: tuple[type[Exception], ...] = (TransientError, *UNREACHABLE)
 
 
 @dataclass

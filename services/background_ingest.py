@@ -52,4 +52,3 @@ class BackgroundIngest:
             except queue.Empty:
                 return
             run_jobs(self.settings, [job_id])
-

@@ -36,7 +36,14 @@ from services.job_views import (
     wait_for,
 )
 from services.submissions import NothingToIngest, create_jobs, resume_orphans, submit
-from services.uploads import BadUpload, Upload, UploadTooLarge, drop_partial_uploads, save_upload, upload_name
+from services.uploads import (
+    BadUpload,
+    Upload,
+    UploadTooLarge,
+    drop_partial_uploads,
+    save_upload,
+    upload_name,
+)
 
 __all__ = [
     "BackgroundIngest",
@@ -203,7 +210,6 @@ def start(
         raise RuntimeError("embedded mode needs a background runner or run_jobs")
 
 
-
 def dispatch(settings: Settings, job_ids: Sequence[int]) -> int:
     """Served mode: one Celery task per job (services/tasks.py runs them on the workers);
     returns how many were sent. A broker that cannot be reached is not an error here: the jobs
@@ -284,5 +290,3 @@ class LostJobSweeper:
                 self.sweep()
             except Exception as exc:  # noqa: BLE001 - a down catalog or broker: next round
                 log.warning("lost-job sweep failed: %s", exc)
-
-

@@ -49,9 +49,9 @@ def ingest_job(
     TransientError propagates, for a task queue to retry; so do KeyboardInterrupt and
     SystemExit, after the job was marked interrupted."""
     done = run_job(job_id, settings=settings, listener=listener, store=store)
-    if done.status == JobStatus.SUCCEEDED and summarize and settings.summaries_at_index:
-        if done.video_id:
-            summarize_after_ingest(settings, done.video_id)
+    wanted = summarize and settings.summaries_at_index
+    if done.status == JobStatus.SUCCEEDED and wanted and done.video_id:
+        summarize_after_ingest(settings, done.video_id)
     return done
 
 

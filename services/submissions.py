@@ -16,7 +16,14 @@ from pathlib import Path
 
 from core.catalog import create_job
 from core.db import session_scope
-from core.job_claims import adopt, current_owner, find_job, orphan_for_path, own_queued, resumable_jobs
+from core.job_claims import (
+    adopt,
+    current_owner,
+    find_job,
+    orphan_for_path,
+    own_queued,
+    resumable_jobs,
+)
 from core.settings import Settings
 from indexer.paths import check_inside_roots, expand_paths
 
@@ -98,5 +105,3 @@ def resume_orphans(settings: Settings) -> list[int]:
     if adopted:
         log.info("resuming %d job(s) a stopped run left: %s", len(adopted), adopted)
     return adopted
-
-

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from celery.signals import worker_process_init, worker_ready, worker_shutdown
+
 from core.errors import TransientError
 from core.queue import INGEST_TASK, REEMBED_TASK, SUMMARY_TASK, celery_app
 from core.settings import get_settings

@@ -111,5 +111,3 @@ def save_upload(settings: Settings, name: str, data: bytes | BinaryIO) -> Path:
     except BaseException:
         upload.abort()
         raise
-
-

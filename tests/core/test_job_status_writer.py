@@ -119,7 +119,11 @@ def test_interrupting_and_progress_touch_only_a_running_job(catalog):
             record_progress(session=s, job_id=job_id, stage="embed", progress=0.8)
             interrupt(session=s, job_id=job_id, stage="embed", note="interrupted during embed")
     stopped, kept = _read(catalog, running), _read(catalog, ended)
-    assert (stopped.status, stopped.stage, stopped.progress) == (JobStatus.INTERRUPTED, "embed", 0.8)
+    assert (stopped.status, stopped.stage, stopped.progress) == (
+        JobStatus.INTERRUPTED,
+        "embed",
+        0.8,
+    )
     assert stopped.note == "interrupted during embed" and stopped.lease_until is None
     assert (kept.status, kept.stage, kept.progress, kept.note) == (
         JobStatus.SUCCEEDED,

@@ -59,6 +59,8 @@ def test_no_summary_is_sent_when_the_settings_make_none_at_index_time(
 def test_an_in_process_run_summarizes_the_video_the_run_indexed(settings, monkeypatch):
     _runs(monkeypatch, IngestOutcome(NO_SUCH_JOB, "succeeded", "0123456789abcdef"))
     made: list[str] = []
-    monkeypatch.setattr(job_runs, "summarize_after_ingest", lambda _s, video_id: made.append(video_id))
+    monkeypatch.setattr(
+        job_runs, "summarize_after_ingest", lambda _s, video_id: made.append(video_id)
+    )
     assert job_runs.ingest_job(settings, NO_SUCH_JOB).status == "succeeded"
     assert made == ["0123456789abcdef"]

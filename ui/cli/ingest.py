@@ -83,7 +83,10 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         _print_queued(args, report)
         return 0
     if report.unfinished:
-        print(f"vidsearch ingest: gave up waiting for {len(report.unfinished)} job(s)", file=sys.stderr)
+        print(
+            f"vidsearch ingest: gave up waiting for {len(report.unfinished)} job(s)",
+            file=sys.stderr,
+        )
     _print_ended(args, report)
     return 0 if report.all_indexed else 1
 
