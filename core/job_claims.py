@@ -1,4 +1,5 @@
-"""Who runs a job, whether that owner is still alive, and taking a job over.
+"""Who runs a job, whether that owner is still alive, taking a job over, and every change of a
+job's status: this module is the one writer of ``jobs.status`` (a new job starts queued).
 
 A job records its owner: host, process id and the process's start time. On the same host a
 dead owner is seen at once (its process is gone, or the pid now belongs to a process that started
@@ -146,11 +147,17 @@ def own_queued(job: Job, me: Owner, *, lease_seconds: float) -> None:
 
 
 def claim(
-    *, session: Session, job_id: int, lease_seconds: float, me: Owner | None = None
+    *,
+    session: Session,
+    job_id: int,
+    lease_seconds: float,
+    me: Owner | None = None,
+    stage: str | None = None,
 ) -> Job | None:
     """Take the job to run it now: a queued, interrupted or running job whose owner is this
-    process, nobody, or dead. Returns the job (status running, attempts counted) or None when
-    it has ended or a live owner holds it. The caller's transaction commits the claim."""
+    process, nobody, or dead. Returns the job (status running, attempts counted, in ``stage``
+    when one is given) or None when it has ended or a live owner holds it. The caller's
+    transaction commits the claim."""
     me = me or current_owner()
     job = session.get(Job, job_id, populate_existing=True)
     if job is None:
@@ -184,7 +191,10 @@ def claim(
     )
     if won.rowcount != 1:  # type: ignore[attr-defined]
         return None  # another process took it between our read and our write
-    return session.get(Job, job_id, populate_existing=True)
+    claimed = session.get(Job, job_id, populate_existing=True)
+    if claimed is not None and stage is not None:
+        claimed.stage = stage
+    return claimed
 
 
 def _same(column, value):  # type: ignore[no-untyped-def]
@@ -293,3 +303,56 @@ def lost_jobs(
         elif not owner_alive(job, now=now):
             lost.append(job)
     return lost
+
+
+def find_job(*, session: Session, job_id: int) -> Job | None:
+    """The job as the catalog has it now (None when there is none)."""
+    return session.get(Job, job_id)
+
+
+def load_job(*, session: Session, job_id: int) -> Job:
+    """The job as the catalog has it now (LookupError when there is none)."""
+    job = session.get(Job, job_id)
+    if job is None:
+        raise LookupError(f"job {job_id} does not exist")
+    return job
+
+
+def record_progress(*, session: Session, job_id: int, stage: str, progress: float) -> None:
+    """A running job's stage and overall progress, and a heartbeat; a job that is no longer
+    running (it was interrupted, or another process took it) is left as it is."""
+    job = session.get(Job, job_id)
+    if job is not None and job.status == JobStatus.RUNNING:
+        job.stage, job.progress, job.heartbeat_at = stage, progress, utcnow()
+
+
+def finish_job(job: Job, *, status: str, note: str | None = None, error: str | None = None) -> None:
+    """End a job in the caller's transaction: succeeded, skipped or failed, with why."""
+    job.status = status
+    job.note = note
+    job.error = error
+    job.finished_at = utcnow()
+    if status in (JobStatus.SUCCEEDED, JobStatus.SKIPPED):
+        # Nothing is left to do for either: a skipped job is not stuck at 0 %.
+        job.progress = 1.0
+        job.stage = "done"
+
+
+def end_job(
+    *, session: Session, job_id: int, status: str, note: str | None = None, error: str | None = None
+) -> None:
+    """End the job with this id (see finish_job); a job that is gone is left gone."""
+    job = session.get(Job, job_id)
+    if job is not None:
+        finish_job(job, status=status, note=note, error=error)
+
+
+def interrupt(*, session: Session, job_id: int, stage: str, note: str) -> None:
+    """A running job stopped part way by a person: it reads interrupted (resumable) in the
+    stage it was in, and its lease ends so the next run can take it up at once."""
+    job = session.get(Job, job_id)
+    if job is not None and job.status == JobStatus.RUNNING:
+        job.status = JobStatus.INTERRUPTED
+        job.stage = stage
+        job.note = note
+        job.lease_until = None

@@ -1,7 +1,7 @@
 """What segments indexed before the catalog kept it still lack: class beliefs (schema 0006),
 computed from their stored clip features, looks, and the text on screen and the people seen
 (schema 0008), from their stored thumbnails. Nothing is decoded again, and the videos' revisions
-move so every index rewrites their points."""
+move so every index rewrites their points (the catalog side: core/segment_backfill.py)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,21 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import ColumnElement, false, func, or_, select, update
 
 from core.arrays import pack_f32, unpack_f16_matrix
 from core.beliefs import beliefs_to_text
 from core.db import session_scope
 from core.looks import frame_looks, looks_to_text
-from core.models import Segment, Video
 from core.people import people_to_text
+from core.segment_backfill import (
+    LacksBeliefsOrLooks,
+    LacksSeen,
+    bump_revisions,
+    count_segments_lacking_seen,
+    segments_lacking_beliefs_or_looks,
+    segments_lacking_seen,
+    update_segment,
+)
 from core.settings import Settings
 from indexer.detect import Seen, SegmentDetectors
 from indexer.embed import with_screen_text
@@ -57,40 +64,35 @@ def backfill_segments(settings: Settings, beliefs: Beliefs | None = None) -> int
     done = 0
     while True:
         with session_scope(settings) as session:
-            rows = session.execute(
-                select(
-                    Segment.id,
-                    Segment.video_id,
-                    Segment.clip_features,
-                    Segment.thumbnail,
-                    Segment.class_beliefs.is_(None),
-                    Segment.looks.is_(None),
-                )
-                .where(or_(Segment.class_beliefs.is_(None), Segment.looks.is_(None)))
-                .order_by(Segment.id)
-                .limit(BATCH)
-            ).all()
+            rows = segments_lacking_beliefs_or_looks(session=session, limit=BATCH)
             if not rows:
                 return done
-            need_beliefs = [r for r in rows if r[4]]
-            found = beliefs([unpack_f16_matrix(r[2]) for r in need_beliefs]) if need_beliefs else []
-            belief_of = {r[0]: b for r, b in zip(need_beliefs, found, strict=True)}
-            for segment_id, _, _, thumbnail, _, no_looks in rows:
-                values: dict[str, str] = {}
-                if segment_id in belief_of:
-                    values["class_beliefs"] = beliefs_to_text(belief_of[segment_id])
-                if no_looks:
-                    looks = (
-                        thumbnail_looks(settings.thumbnails_dir / thumbnail) if thumbnail else {}
-                    )
-                    values["looks"] = looks_to_text(looks)
-                session.execute(update(Segment).where(Segment.id == segment_id).values(**values))
-            # A new revision: each process's index sees the video changed and rewrites it.
-            videos = sorted({r[1] for r in rows})
-            session.execute(
-                update(Video).where(Video.id.in_(videos)).values(revision=Video.revision + 1)
-            )
+            for segment_id, values in _beliefs_and_looks(settings, rows, beliefs).items():
+                update_segment(session=session, segment_id=segment_id, values=values)
+            bump_revisions(session=session, video_ids=sorted({r.video_id for r in rows}))
         done += len(rows)
+
+
+def _beliefs_and_looks(
+    settings: Settings, rows: Sequence[LacksBeliefsOrLooks], beliefs: Beliefs
+) -> dict[int, dict[str, str]]:
+    """The columns to set on each segment of a batch: what it lacked, computed."""
+    need_beliefs = [r for r in rows if r.no_beliefs]
+    found = (
+        beliefs([unpack_f16_matrix(r.clip_features) for r in need_beliefs]) if need_beliefs else []
+    )
+    belief_of = {r.id: b for r, b in zip(need_beliefs, found, strict=True)}
+    values: dict[int, dict[str, str]] = {}
+    for row in rows:
+        columns = values.setdefault(row.id, {})
+        if row.id in belief_of:
+            columns["class_beliefs"] = beliefs_to_text(belief_of[row.id])
+        if row.no_looks:
+            looks = (
+                thumbnail_looks(settings.thumbnails_dir / row.thumbnail) if row.thumbnail else {}
+            )
+            columns["looks"] = looks_to_text(looks)
+    return values
 
 
 Detect = Callable[[Sequence[np.ndarray]], Seen]
@@ -107,15 +109,6 @@ def thumbnail_rgb(path: Path) -> np.ndarray | None:
     except (OSError, UnidentifiedImageError) as exc:
         log.warning("cannot read %s: %s", path, exc)
         return None
-
-
-def _wanted(settings: Settings, text: bool) -> ColumnElement[bool]:
-    conditions = []
-    if text:
-        conditions.append(Segment.screen_text.is_(None))
-    if settings.people:
-        conditions.append(Segment.people.is_(None))
-    return or_(*conditions) if conditions else false()
 
 
 def backfill_seen(
@@ -139,65 +132,76 @@ def backfill_seen(
     text = settings.screen_text and pending is None
     if settings.screen_text and not text:
         log.warning("on-screen text waits for the re-embed in progress to finish: reindex then")
-    wanted = _wanted(settings, text)
     detect = detect or SegmentDetectors(screen_text=text, people=settings.people)
     with session_scope(settings) as session:
-        total = session.scalar(select(func.count(Segment.id)).where(wanted)) or 0
+        total = count_segments_lacking_seen(
+            session=session, screen_text=text, people=settings.people
+        )
     done = last_id = changed = 0
     while done < total:
         with session_scope(settings) as session:
-            rows = session.execute(
-                select(
-                    Segment.id,
-                    Segment.video_id,
-                    Segment.thumbnail,
-                    Segment.caption,
-                    Segment.transcript,
-                    Segment.screen_text.is_(None),
-                    Segment.people.is_(None),
-                )
-                .where(wanted, Segment.id > last_id)
-                .order_by(Segment.id)
-                .limit(BATCH)
-            ).all()
+            rows = segments_lacking_seen(
+                session=session,
+                screen_text=text,
+                people=settings.people,
+                after_id=last_id,
+                limit=BATCH,
+            )
             if not rows:
                 break
-            last_id = rows[-1][0]
-            values: dict[int, dict[str, object]] = {}
-            captions: dict[int, str] = {}
-            for segment_id, _, thumbnail, caption, transcript, no_text, no_people in rows:
-                rgb = thumbnail_rgb(settings.thumbnails_dir / thumbnail) if thumbnail else None
-                seen = detect([rgb] if rgb is not None else [])
-                row: dict[str, object] = {}
-                # None: that detector failed here (it logged why): the column stays NULL, so the
-                # next reindex tries again, and this run's paging moves past the row.
-                if text and no_text and seen.screen_text is not None:
-                    row["screen_text"] = "\n".join(seen.screen_text)
-                    if seen.screen_text:
-                        captions[segment_id] = with_screen_text(
-                            caption, transcript, seen.screen_text
-                        )
-                if settings.people and no_people and seen.people is not None:
-                    row["people"] = people_to_text(seen.people)
-                if row:
-                    values[segment_id] = row
-            if captions:
+            last_id = rows[-1].id
+            seen = _SeenBatch(settings, text=text, detect=detect)
+            values = seen.columns(rows)
+            if seen.captions:
                 if embed_text is None:
                     from model_lifecycle.active import load_embedder
 
                     embed_text = load_embedder(settings).embed_text
-                vectors = embed_text(list(captions.values()))
-                for (segment_id, caption), vector in zip(captions.items(), vectors, strict=True):
-                    values[segment_id].update(caption=caption, text_vector=pack_f32(vector))
+                seen.add_text_vectors(values, embed_text)
             for segment_id, row in values.items():
-                session.execute(update(Segment).where(Segment.id == segment_id).values(**row))
-            videos = sorted({r[1] for r in rows if r[0] in values})
+                update_segment(session=session, segment_id=segment_id, values=row)
+            videos = sorted({r.video_id for r in rows if r.id in values})
             if videos:
-                session.execute(
-                    update(Video).where(Video.id.in_(videos)).values(revision=Video.revision + 1)
-                )
+                bump_revisions(session=session, video_ids=videos)
         done += len(rows)
         changed += len(values)
         if on_progress is not None:
             on_progress(min(done, total), total)
     return changed
+
+
+class _SeenBatch:
+    """What the detectors found in one batch's thumbnails, as the columns to set, and the
+    captions that now hold on-screen text (their text vectors are made again)."""
+
+    def __init__(self, settings: Settings, *, text: bool, detect: Detect) -> None:
+        self.settings = settings
+        self.text = text
+        self.detect = detect
+        self.captions: dict[int, str] = {}
+
+    def columns(self, rows: Sequence[LacksSeen]) -> dict[int, dict[str, object]]:
+        values: dict[int, dict[str, object]] = {}
+        for r in rows:
+            thumbnails = self.settings.thumbnails_dir
+            rgb = thumbnail_rgb(thumbnails / r.thumbnail) if r.thumbnail else None
+            seen = self.detect([rgb] if rgb is not None else [])
+            row: dict[str, object] = {}
+            # None: that detector failed here (it logged why): the column stays NULL, so the
+            # next reindex tries again, and this run's paging moves past the row.
+            if self.text and r.no_screen_text and seen.screen_text is not None:
+                row["screen_text"] = "\n".join(seen.screen_text)
+                if seen.screen_text:
+                    self.captions[r.id] = with_screen_text(
+                        r.caption, r.transcript, seen.screen_text
+                    )
+            if self.settings.people and r.no_people and seen.people is not None:
+                row["people"] = people_to_text(seen.people)
+            if row:
+                values[r.id] = row
+        return values
+
+    def add_text_vectors(self, values: dict[int, dict[str, object]], embed_text: EmbedText) -> None:
+        vectors = embed_text(list(self.captions.values()))
+        for (segment_id, caption), vector in zip(self.captions.items(), vectors, strict=True):
+            values[segment_id].update(caption=caption, text_vector=pack_f32(vector))

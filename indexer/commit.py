@@ -7,22 +7,34 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from core import faults
 from core.arrays import pack_f16_matrix, pack_f32
 from core.beliefs import beliefs_to_text
-from core.catalog import replace_segments
+from core.ingest_records import ClaimLost, write_ready_video
+from core.job_claims import finish_job
 from core.looks import looks_to_text
-from core.models import Job, JobStatus, Segment, Video, VideoStatus, utcnow
+from core.models import Segment
 from core.people import people_to_text
 from indexer.embed import EmbeddedSegment, SpaceVectors
 from model_lifecycle.spaces import set_next_vectors
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
-class ClaimLost(Exception):
-    """Another job took the video over (ours was presumed dead); our results are dropped."""
+# ClaimLost and finish_job live in core now; named here still for the callers that import them
+# from the commit stage (bench/coordination.py).
+__all__ = [
+    "ClaimLost",
+    "attempt_dir",
+    "commit_in_spaces",
+    "commit_video",
+    "finish_job",
+    "prune_thumbnails",
+    "segment_rows",
+    "write_thumbnails",
+]
 
 
 def attempt_dir(thumbnails_root: Path, video_id: str, job_id: int, attempt: int) -> Path:
@@ -54,25 +66,13 @@ def prune_thumbnails(thumbnails_root: Path, video_id: str, keep: str | None) -> 
         shutil.rmtree(root, ignore_errors=True)
 
 
-def commit_video(
-    *,
-    session: Session,
-    video_id: str,
-    job_id: int,
-    segments: Sequence[EmbeddedSegment],
-    thumbnails_root: Path,
-    thumbnail_folder: Path,
-    embedding_model: str,
-) -> int:
-    """Write segments, flip the video to ready and the job to succeeded; returns the new revision.
-
-    The caller's session commits; on any error it rolls back and the catalog is unchanged.
-    """
-    video = session.get(Video, video_id, with_for_update=True)
-    if video is None or video.claimed_by_job != job_id:
-        raise ClaimLost(f"video {video_id} is no longer claimed by job {job_id}")
-    rel = thumbnail_folder.relative_to(thumbnails_root)
-    rows = [
+def segment_rows(
+    video_id: str, segments: Sequence[EmbeddedSegment], thumbnail_folder: str
+) -> list[Segment]:
+    """The catalog rows of a video's embedded segments (``thumbnail_folder`` relative to the
+    thumbnails root)."""
+    rel = Path(thumbnail_folder)
+    return [
         Segment(
             video_id=video_id,
             index=s.planned.index,
@@ -94,19 +94,32 @@ def commit_video(
         )
         for s in segments
     ]
-    replace_segments(session=session, video_id=video_id, segments=rows)
-    video.has_speech = any(s.transcript.strip() for s in segments)
-    video.embedding_model = embedding_model
-    video.revision = (video.revision or 0) + 1
-    video.error = None
-    video.indexed_at = utcnow()
-    # Last: the flip that makes the video visible.
-    video.status = VideoStatus.READY
-    job = session.get(Job, job_id)
-    if job is not None:
-        job.video_id = video_id
-    session.flush()
-    return video.revision
+
+
+def commit_video(
+    *,
+    session: Session,
+    video_id: str,
+    job_id: int,
+    segments: Sequence[EmbeddedSegment],
+    thumbnails_root: Path,
+    thumbnail_folder: Path,
+    embedding_model: str,
+) -> int:
+    """Write segments and flip the video to ready; returns the new revision (ClaimLost when
+    another job holds the video now). The job itself is finished by the caller, in the same
+    transaction.
+
+    The caller's session commits; on any error it rolls back and the catalog is unchanged.
+    """
+    rel = thumbnail_folder.relative_to(thumbnails_root)
+    return write_ready_video(
+        session=session,
+        video_id=video_id,
+        job_id=job_id,
+        segments=segment_rows(video_id, segments, str(rel)),
+        embedding_model=embedding_model,
+    )
 
 
 def commit_in_spaces(
@@ -148,14 +161,3 @@ def commit_in_spaces(
                 for s, v, t in zip(segments, next_video, next_text, strict=True)
             },
         )
-
-
-def finish_job(job: Job, *, status: str, note: str | None = None, error: str | None = None) -> None:
-    job.status = status
-    job.note = note
-    job.error = error
-    job.finished_at = utcnow()
-    if status in (JobStatus.SUCCEEDED, JobStatus.SKIPPED):
-        # Nothing is left to do for either: a skipped job is not stuck at 0 %.
-        job.progress = 1.0
-        job.stage = "done"

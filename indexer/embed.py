@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy.orm import Session
 
 from core.db import session_scope
 from core.settings import Settings
@@ -17,6 +17,9 @@ from indexer.sample import PlannedSegment
 from model_lifecycle.active import ActiveEmbedder, space_embedder
 from model_lifecycle.spaces import ModelRef, lock_spaces, read_spaces, ref_of
 from videobert.embedder import Embedder
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 MAX_SPACE_RETRIES = 4  # commits that found the spaces moved under them, before giving up
 

@@ -1,5 +1,7 @@
-"""An ingest job's life in the catalog: claiming it to run, its progress and lease while it
-runs, claiming its video, and how it ends (failed, interrupted, skipped)."""
+"""An ingest job's life as the pipeline sees it: claiming it to run, its progress and lease
+while it runs, claiming its video, and how it ends (failed, interrupted, skipped). The catalog
+writes themselves are core's: job statuses in core/job_claims.py, the video in
+core/ingest_records.py."""
 
 from __future__ import annotations
 
@@ -10,15 +12,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.exc import IntegrityError
-
-from core.catalog import add_path
 from core.db import session_scope
-from core.errors import TransientError
-from core.job_claims import claim, job_is_alive, renew
-from core.models import Job, JobStatus, Segment, Video, VideoStatus, utcnow
+from core.ingest_records import (
+    FoundVideo,
+    VideoFacts,
+    committed_thumbnail,
+    release_video,
+)
+from core.ingest_records import claim_video as claim_video_row
+from core.job_claims import claim, end_job, interrupt, load_job, record_progress, renew
+from core.models import JobStatus, VideoStatus
 from core.settings import Settings
-from indexer.commit import finish_job, prune_thumbnails
+from indexer.commit import prune_thumbnails
 from indexer.register import Registered
 
 log = logging.getLogger(__name__)
@@ -60,13 +65,12 @@ class JobProgress:
         if force or now - self._last_write >= self.interval:
             self._last_write = now
             with session_scope(self.settings) as session:
-                job = session.get(Job, self.job_id)
-                if job is not None and job.status == JobStatus.RUNNING:
-                    job.stage, job.progress, job.heartbeat_at = (
-                        stage,
-                        round(self.overall, 4),
-                        utcnow(),
-                    )
+                record_progress(
+                    session=session,
+                    job_id=self.job_id,
+                    stage=stage,
+                    progress=round(self.overall, 4),
+                )
 
 
 class LeaseKeeper:
@@ -106,6 +110,7 @@ class Started:
     attempt: int
     video_id: str | None
     confined: bool = False  # asked for over HTTP: the file must lie under the HTTP roots
+    error: str | None = None  # why it failed, for a job that had failed already
 
 
 ELSEWHERE = "elsewhere"  # a live owner (another process) is running the job
@@ -114,35 +119,33 @@ ELSEWHERE = "elsewhere"  # a live owner (another process) is running the job
 def start_job(settings: Settings, job_id: int) -> Started:
     """Claim the job for this process (see core/job_claims.py)."""
     with session_scope(settings) as session:
-        job = claim(session=session, job_id=job_id, lease_seconds=settings.stale_job_seconds)
+        job = claim(
+            session=session,
+            job_id=job_id,
+            lease_seconds=settings.stale_job_seconds,
+            stage="register",
+        )
         if job is None:
-            found = session.get(Job, job_id)
-            assert found is not None
+            found = load_job(session=session, job_id=job_id)
             status = found.status if found.status in JobStatus.FINISHED else ELSEWHERE
-            return Started(status, Path(found.path), found.attempts, found.video_id)
-        job.stage = "register"
+            return Started(
+                status, Path(found.path), found.attempts, found.video_id, error=found.error
+            )
         return Started(
             JobStatus.RUNNING, Path(job.path), job.attempts, job.video_id, bool(job.confined)
         )
 
 
-def _release_video(session, job_id: int, video_id: str | None, status: str, error: str | None):  # type: ignore[no-untyped-def]
-    """A video this job claimed and did not make ready goes to ``status`` and is let go."""
-    if video_id is None:
-        return
-    video = session.get(Video, video_id)
-    if video is not None and video.claimed_by_job == job_id and video.status != VideoStatus.READY:
-        video.status = status
-        video.error = error
-        video.claimed_by_job = None
-
-
 def fail_job(settings: Settings, job_id: int, error: str, video_id: str | None = None) -> None:
     with session_scope(settings) as session:
-        job = session.get(Job, job_id)
-        if job is not None:
-            finish_job(job, status=JobStatus.FAILED, error=error)
-        _release_video(session, job_id, video_id, VideoStatus.FAILED, error)
+        end_job(session=session, job_id=job_id, status=JobStatus.FAILED, error=error)
+        release_video(
+            session=session,
+            job_id=job_id,
+            video_id=video_id,
+            status=VideoStatus.FAILED,
+            error=error,
+        )
 
 
 def interrupt_job(
@@ -151,33 +154,28 @@ def interrupt_job(
     """Stopped part way by a person: the job reads interrupted (resumable) in the stage it
     was in, its video goes back to pending, and nothing half-written stays visible."""
     with session_scope(settings) as session:
-        job = session.get(Job, job_id)
-        if job is not None and job.status == JobStatus.RUNNING:
-            job.status = JobStatus.INTERRUPTED
-            job.stage = stage
-            job.note = f"{reason} during {stage}; the next ingest resumes it"
-            job.lease_until = None
-        _release_video(session, job_id, video_id, VideoStatus.PENDING, None)
+        note = f"{reason} during {stage}; the next ingest resumes it"
+        interrupt(session=session, job_id=job_id, stage=stage, note=note)
+        release_video(
+            session=session,
+            job_id=job_id,
+            video_id=video_id,
+            status=VideoStatus.PENDING,
+            error=None,
+        )
     drop_uncommitted_thumbnails(settings, video_id)
 
 
 def skip_job(settings: Settings, job_id: int, note: str) -> None:
     with session_scope(settings) as session:
-        job = session.get(Job, job_id)
-        if job is not None:
-            finish_job(job, status=JobStatus.SKIPPED, note=note)
-
-
-def final_status(settings: Settings, job_id: int) -> str:
-    with session_scope(settings) as session:
-        job = session.get(Job, job_id)
-        return job.status if job is not None else JobStatus.FAILED
+        end_job(session=session, job_id=job_id, status=JobStatus.SKIPPED, note=note)
 
 
 def committed_thumbnail_folder(settings: Settings, video_id: str) -> str | None:
+    """The name of the folder the video's committed thumbnails are in (None: none committed)."""
     with session_scope(settings) as session:
-        seg = session.query(Segment).filter_by(video_id=video_id).first()
-        return Path(seg.thumbnail).parts[1] if seg is not None and seg.thumbnail else None
+        thumbnail = committed_thumbnail(session=session, video_id=video_id)
+    return Path(thumbnail).parts[1] if thumbnail else None
 
 
 def drop_uncommitted_thumbnails(settings: Settings, video_id: str | None) -> None:
@@ -190,56 +188,23 @@ def drop_uncommitted_thumbnails(settings: Settings, video_id: str | None) -> Non
 def claim_video(settings: Settings, job_id: int, reg: Registered) -> str | None:
     """Claim the video for this job; returns None when the job has nothing to do (and ends it:
     skipped, because the bytes are indexed already or a live job is indexing them)."""
-    for _ in range(2):
-        try:
-            with session_scope(settings) as session:
-                job = session.get(Job, job_id)
-                assert job is not None
-                video = session.get(Video, reg.video_id, with_for_update=True)
-                if video is not None:
-                    if video.status == VideoStatus.READY:
-                        add_path(session=session, video=video, path=str(reg.path))
-                        job.video_id = video.id
-                        finish_job(
-                            job,
-                            status=JobStatus.SKIPPED,
-                            note=f"already indexed as video {video.id}",
-                        )
-                        return None
-                    owner = session.get(Job, video.claimed_by_job) if video.claimed_by_job else None
-                    if owner is not None and owner.id != job_id and job_is_alive(owner):
-                        add_path(session=session, video=video, path=str(reg.path))
-                        job.video_id = video.id
-                        job.duplicate_of = owner.id
-                        finish_job(
-                            job,
-                            status=JobStatus.SKIPPED,
-                            note=f"same content is being indexed by job {owner.id}",
-                        )
-                        return None
-                else:
-                    video = Video(id=reg.video_id, content_hash=reg.content_hash, revision=0)
-                    session.add(video)
-                describe(video, reg)
-                video.status = VideoStatus.PROCESSING
-                video.error = None
-                video.claimed_by_job = job_id
-                add_path(session=session, video=video, path=str(reg.path))
-                job.video_id = video.id
-                return video.id
-        except IntegrityError:
-            continue  # another worker inserted the same video a moment ago: look again
-    raise TransientError(f"could not claim video {reg.video_id}")
+    return claim_video_row(settings=settings, job_id=job_id, found=found_video(reg))
 
 
-def describe(video: Video, reg: Registered) -> None:
+def found_video(reg: Registered) -> FoundVideo:
+    """A registered file as the catalog's video row keeps it."""
     info = reg.info
-    video.source_path = str(reg.path)
-    video.title = reg.path.stem.replace("_", " ")
-    video.duration = round(info.duration, 3)
-    video.fps = info.fps
-    video.width, video.height = info.width, info.height
-    video.size_bytes = reg.size
-    video.container = info.container
-    video.video_codec, video.audio_codec = info.video_codec, info.audio_codec
-    video.has_audio = info.has_audio
+    facts = VideoFacts(
+        source_path=str(reg.path),
+        title=reg.path.stem.replace("_", " "),
+        duration=round(info.duration, 3),
+        fps=info.fps,
+        width=info.width,
+        height=info.height,
+        size_bytes=reg.size,
+        container=info.container,
+        video_codec=info.video_codec,
+        audio_codec=info.audio_codec,
+        has_audio=info.has_audio,
+    )
+    return FoundVideo(reg.video_id, reg.content_hash, str(reg.path), facts)

@@ -393,11 +393,6 @@ def write_video(
     return path
 
 
-def read_audio_file(path: Path) -> np.ndarray:
-    """Any audio file (e.g. espeak-ng's WAV) as 16 kHz mono float32."""
-    return decode_audio(path)
-
-
 def transcode_for_browser(
     src: Path,
     dst: Path,

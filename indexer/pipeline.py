@@ -1,6 +1,7 @@
 """The ingest pipeline for one job: register → sample (+ segment) → transcribe → embed → commit.
 
-Knows nothing of Celery: a task, the CLI or a UI thread calls ``run_ingest_job(job_id)``.
+Knows nothing of Celery: a task, the CLI or a UI thread calls ``run_job(job_id)`` and learns
+what happened (IngestOutcome).
 """
 
 from __future__ import annotations
@@ -16,26 +17,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy.exc import OperationalError
-
 from core import faults
 from core.db import session_scope
 from core.errors import BadInput, TransientError
-from core.job_claims import release
-from core.models import Job, JobStatus
+from core.job_claims import end_job, release
+from core.models import JobStatus
 from core.settings import Settings
+from core.transient import UNREACHABLE
 from core.vectors import VectorStore, sync_video
 from indexer import media
 from indexer.commit import (
     ClaimLost,
     attempt_dir,
     commit_in_spaces,
-    finish_job,
     prune_thumbnails,
     write_thumbnails,
 )
 from indexer.detect import SegmentDetectors
-from indexer.embed import MAX_SPACE_RETRIES, SpacesMoved, SpaceVectors
+from indexer.embed import MAX_SPACE_RETRIES, EmbeddedSegment, SpacesMoved, SpaceVectors
 from indexer.jobs import (
     JobProgress,
     LeaseKeeper,
@@ -45,14 +44,13 @@ from indexer.jobs import (
     committed_thumbnail_folder,
     drop_uncommitted_thumbnails,
     fail_job,
-    final_status,
     interrupt_job,
     skip_job,
     start_job,
 )
 from indexer.paths import discard_refused_upload
-from indexer.register import register
-from indexer.sample import analyse
+from indexer.register import Registered, register
+from indexer.sample import PlannedSegment, analyse
 from indexer.transcribe import SpeechRecognizer, align_to_segments, sidecar_cues
 from model_lifecycle.active import load_embedder
 from videobert.embedder import Embedder
@@ -119,7 +117,18 @@ def _transcript_cues(
     return cues
 
 
-def run_ingest_job(
+@dataclass(frozen=True)
+class IngestOutcome:
+    """What running a job achieved: its final status (or ``ELSEWHERE`` when a live process runs
+    it), the video it indexed or found indexed already (None when none), and why it failed."""
+
+    job_id: int
+    status: str
+    video_id: str | None
+    error: str | None = None
+
+
+def run_job(
     job_id: int,
     *,
     settings: Settings,
@@ -127,9 +136,8 @@ def run_ingest_job(
     store: VectorStore | None = None,
     listener: ProgressListener | None = None,
     timings: dict[str, float] | None = None,
-) -> str:
-    """Run one ingest job to its end; returns the job's final status, or ``ELSEWHERE`` when a
-    live process (another worker, another CLI) is running it.
+) -> IngestOutcome:
+    """Run one ingest job to its end and say what happened (see IngestOutcome).
 
     Bad input fails the job with its reason; faults outside the file raise TransientError so a
     task queue can retry (the job is released for whoever runs it next). Ctrl-C or SIGTERM
@@ -137,37 +145,39 @@ def run_ingest_job(
     propagates. Safe to run again for the same job (after a crash, say). ``timings``, if given,
     receives wall seconds per stage (for the benchmark).
     """
-    clock = _StageClock(timings)
     started = start_job(settings, job_id)
     if started.status != JobStatus.RUNNING:
         if store is not None and started.video_id is not None and started.status in FINISHED:
             # A retry after the index sync failed: the catalog has the video, the index may not.
-            with session_scope(settings) as session:
-                sync_video(store, session, started.video_id)
-        return started.status
-    progress = JobProgress(settings, job_id, listener)
-    claimed = _VideoRef()
+            _sync(settings, store, started.video_id)
+        return IngestOutcome(job_id, started.status, started.video_id, started.error)
+    run = _Attempt(
+        settings=settings,
+        job_id=job_id,
+        started=started,
+        progress=JobProgress(settings, job_id, listener),
+        clock=_StageClock(timings),
+        models=models,
+        store=store,
+    )
     try:
         with LeaseKeeper(settings, job_id):
-            video_id = _stages(settings, job_id, started, progress, clock, models, store, claimed)
-        return JobStatus.SUCCEEDED if video_id is not None else final_status(settings, job_id)
+            return _stages(run)
     except BadInput as exc:
         log.info("job %s failed: %s", job_id, exc)
         error = str(exc)
         if discard_refused_upload(started.path, settings.uploads_dir):
             error += " (the uploaded file was removed)"
-        fail_job(settings, job_id, error, claimed.id)
-        drop_uncommitted_thumbnails(settings, claimed.id)
-        return JobStatus.FAILED
+        return _failed(run, error)
     except ClaimLost as exc:
         skip_job(settings, job_id, str(exc))
-        return JobStatus.SKIPPED
-    except (OperationalError, TransientError, ConnectionError, TimeoutError) as exc:
+        return IngestOutcome(job_id, JobStatus.SKIPPED, run.claimed)
+    except RETRIED as exc:
         _release_quietly(settings, job_id)
         raise TransientError(f"job {job_id} ({started.path}): {exc}") from exc
     except (KeyboardInterrupt, SystemExit) as exc:
         reason = "stopped" if isinstance(exc, SystemExit) else "interrupted"
-        interrupt_job(settings, job_id, claimed.id, reason, stage=progress.stage)
+        interrupt_job(settings, job_id, run.claimed, reason, stage=run.progress.stage)
         raise
     except Exception as exc:
         if isinstance(exc, OSError) and exc.errno in DISK_FULL:
@@ -181,19 +191,49 @@ def run_ingest_job(
         else:
             log.exception("job %s crashed", job_id)
             error = f"{started.path}: internal error: {type(exc).__name__}: {exc}"
-        fail_job(settings, job_id, error, claimed.id)
-        drop_uncommitted_thumbnails(settings, claimed.id)
-        return JobStatus.FAILED
+        return _failed(run, error)
+
+
+def run_ingest_job(
+    job_id: int,
+    *,
+    settings: Settings,
+    models: Models | None = None,
+    store: VectorStore | None = None,
+    listener: ProgressListener | None = None,
+    timings: dict[str, float] | None = None,
+) -> str:
+    """run_job's final status alone, for callers that need nothing more (benchmarks, tests)."""
+    return run_job(
+        job_id, settings=settings, models=models, store=store, listener=listener, timings=timings
+    ).status
 
 
 FINISHED = JobStatus.FINISHED
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+# Faults outside the file: the job is released and the task queue tries it again.
+RETRIED: tuple[type[Exception], ...] = (TransientError, *UNREACHABLE)
 
 
-class _VideoRef:
-    """The video a job claimed, known to the error handlers whatever stage failed."""
+@dataclass
+class _Attempt:
+    """One attempt at one job: what its stages read, and the video it claimed (known to the
+    error handlers whatever stage failed)."""
 
-    id: str | None = None
+    settings: Settings
+    job_id: int
+    started: Started
+    progress: JobProgress
+    clock: _StageClock
+    models: Models | None
+    store: VectorStore | None
+    claimed: str | None = None
+
+
+def _failed(run: _Attempt, error: str) -> IngestOutcome:
+    fail_job(run.settings, run.job_id, error, run.claimed)
+    drop_uncommitted_thumbnails(run.settings, run.claimed)
+    return IngestOutcome(run.job_id, JobStatus.FAILED, run.claimed, error)
 
 
 def _release_quietly(settings: Settings, job_id: int) -> None:
@@ -204,43 +244,67 @@ def _release_quietly(settings: Settings, job_id: int) -> None:
         log.warning("could not release job %s: %s", job_id, exc)
 
 
-def _stages(
-    settings: Settings,
-    job_id: int,
-    started: Started,
-    progress: JobProgress,
-    clock: _StageClock,
-    models: Models | None,
-    store: VectorStore | None,
-    claimed: _VideoRef,
-) -> str | None:
-    with clock("register"):
-        reg = register(started.path, settings, confined=started.confined)
-        faults.point("register")
-        claimed.id = claim_video(settings, job_id, reg)
-    video_id = claimed.id
-    if video_id is None:
-        if store is not None:
-            # Already indexed under another job: make sure the index has it too (idempotent).
-            with session_scope(settings) as session:
-                sync_video(store, session, reg.video_id)
-        return None
-    progress.update("register", 1.0, force=True)
-    models = models or load_models(settings)
-    thumbs_root = settings.thumbnails_dir
-    # Leftovers of attempts that crashed are removed before this one writes its own.
-    prune_thumbnails(thumbs_root, video_id, keep=committed_thumbnail_folder(settings, video_id))
+def _sync(settings: Settings, store: VectorStore, video_id: str) -> None:
+    with session_scope(settings) as session:
+        sync_video(store, session, video_id)
 
+
+def _stages(run: _Attempt) -> IngestOutcome:
+    """register → sample (+ segment) and transcribe side by side → embed → commit → sync."""
+    reg = _register(run)
+    if run.claimed is None:
+        if run.store is not None:
+            # Already indexed under another job: make sure the index has it too (idempotent).
+            _sync(run.settings, run.store, reg.video_id)
+        # claim_video ended the job: skipped (the bytes are indexed, or being indexed).
+        return IngestOutcome(run.job_id, JobStatus.SKIPPED, reg.video_id)
+    video_id = run.claimed
+    run.progress.update("register", 1.0, force=True)
+    models = run.models or load_models(run.settings)
+    # Leftovers of attempts that crashed are removed before this one writes its own.
+    prune_thumbnails(
+        run.settings.thumbnails_dir,
+        video_id,
+        keep=committed_thumbnail_folder(run.settings, video_id),
+    )
+    planned, cues = _sample_and_transcribe(run, reg, models)
+    transcripts = align_to_segments(cues, [(p.start, p.end) for p in planned])
+    run.progress.update("transcribe", 1.0)
+    with run.clock("embed"):
+        faults.point("embed")
+        spaces = SpaceVectors(run.settings, models.embedder)
+        embedded = spaces.embed(planned, transcripts)
+    run.progress.update("embed", 1.0, force=True)
+    with run.clock("commit"):
+        _commit(run, video_id, spaces, embedded)
+    return IngestOutcome(run.job_id, JobStatus.SUCCEEDED, video_id)
+
+
+def _register(run: _Attempt) -> Registered:
+    """Probe and hash the file, then claim its video (``run.claimed``; None: nothing to do)."""
+    with run.clock("register"):
+        reg = register(run.started.path, run.settings, confined=run.started.confined)
+        faults.point("register")
+        run.claimed = claim_video(run.settings, run.job_id, reg)
+    return reg
+
+
+def _sample_and_transcribe(
+    run: _Attempt, reg: Registered, models: Models
+) -> tuple[list[PlannedSegment], list[media.Cue]]:
+    """The planned segments (one decode pass) and the speech and subtitle cues, found side by
+    side: speech recognition runs in a thread beside the frame decode + encode (both release
+    the GIL)."""
+    clock, progress = run.clock, run.progress
     stop = threading.Event()  # tells the transcription thread to give up early
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="transcribe") as pool:
         try:
-            # Speech recognition runs beside the frame decode+encode (both release the GIL).
             cues_future: Future[list[media.Cue]] = pool.submit(
                 clock.timed("transcribe (own thread)", _transcript_cues),
                 reg.path,
                 reg.info.has_audio,
                 models,
-                settings,
+                run.settings,
                 stop,
             )
             with clock("sample"):
@@ -253,10 +317,10 @@ def _stages(
                 planned = analyse(
                     reg.path,
                     reg.info,
-                    settings,
+                    run.settings,
                     models.embedder,
                     on_progress=on_sample,
-                    detect=SegmentDetectors.from_settings(settings, clock),
+                    detect=SegmentDetectors.from_settings(run.settings, clock),
                 )
             progress.update("transcribe", 0.0, force=True)
             with clock("transcribe (wait)"):
@@ -264,44 +328,42 @@ def _stages(
         except BaseException:
             stop.set()  # do not make an interrupted job wait for the rest of the transcription
             raise
-    transcripts = align_to_segments(cues, [(p.start, p.end) for p in planned])
-    progress.update("transcribe", 1.0)
-    with clock("embed"):
-        faults.point("embed")
-        spaces = SpaceVectors(settings, models.embedder)
-        embedded = spaces.embed(planned, transcripts)
-    progress.update("embed", 1.0, force=True)
+    return planned, cues
 
-    with clock("commit"):
-        folder = attempt_dir(thumbs_root, video_id, job_id, started.attempt)
-        write_thumbnails(folder, embedded)
-        for _ in range(MAX_SPACE_RETRIES):
-            try:
-                with session_scope(settings) as session:
-                    commit_in_spaces(
-                        session,
-                        spaces,
-                        video_id=video_id,
-                        job_id=job_id,
-                        segments=embedded,
-                        thumbnails_root=thumbs_root,
-                        thumbnail_folder=folder,
-                    )
-                    job = session.get(Job, job_id)
-                    assert job is not None
-                    finish_job(job, status=JobStatus.SUCCEEDED, note=f"{len(embedded)} segments")
-                    session.flush()
-                    faults.point("commit")  # inside the transaction, before it commits
-                break
-            except SpacesMoved as moved:
-                # A swap or a new pending model came between the embed and the commit:
-                # embed in the spaces that are current now (cheap: no decoding), try again.
-                spaces.add(moved.refs)
-        else:
-            raise TransientError(f"the embedding spaces kept moving under job {job_id}")
-        faults.point("sync")  # committed, the index not yet synced
-        prune_thumbnails(thumbs_root, video_id, keep=folder.name)
-        if store is not None:
+
+def _commit(
+    run: _Attempt, video_id: str, spaces: SpaceVectors, embedded: list[EmbeddedSegment]
+) -> None:
+    """Thumbnails, then one transaction: the segments in every space the commit must write and
+    the job succeeded; then the other thumbnail folders go and the index syncs."""
+    settings, job_id = run.settings, run.job_id
+    thumbs_root = settings.thumbnails_dir
+    folder = attempt_dir(thumbs_root, video_id, job_id, run.started.attempt)
+    write_thumbnails(folder, embedded)
+    for _ in range(MAX_SPACE_RETRIES):
+        try:
             with session_scope(settings) as session:
-                sync_video(store, session, video_id)
-    return video_id
+                commit_in_spaces(
+                    session,
+                    spaces,
+                    video_id=video_id,
+                    job_id=job_id,
+                    segments=embedded,
+                    thumbnails_root=thumbs_root,
+                    thumbnail_folder=folder,
+                )
+                note = f"{len(embedded)} segments"
+                end_job(session=session, job_id=job_id, status=JobStatus.SUCCEEDED, note=note)
+                session.flush()
+                faults.point("commit")  # inside the transaction, before it commits
+            break
+        except SpacesMoved as moved:
+            # A swap or a new pending model came between the embed and the commit:
+            # embed in the spaces that are current now (cheap: no decoding), try again.
+            spaces.add(moved.refs)
+    else:
+        raise TransientError(f"the embedding spaces kept moving under job {job_id}")
+    faults.point("sync")  # committed, the index not yet synced
+    prune_thumbnails(thumbs_root, video_id, keep=folder.name)
+    if run.store is not None:
+        _sync(settings, run.store, video_id)

@@ -6,16 +6,17 @@ from __future__ import annotations
 import logging
 
 from celery.signals import worker_process_init, worker_ready, worker_shutdown
-from sqlalchemy.exc import OperationalError
 
 from core.errors import TransientError
-from core.queue import INGEST_TASK, REEMBED_TASK, SUMMARY_TASK, celery_app, send
+from core.queue import INGEST_TASK, REEMBED_TASK, SUMMARY_TASK, celery_app
 from core.settings import get_settings
+from core.transient import UNREACHABLE
 from core.vectors import VectorStore, open_vector_store
 from indexer.pipeline import load_models
 from model_lifecycle.active import reconcile_active_file
 from model_lifecycle.reembed import Status, reembed_video, try_swap
-from services.ingest import LostJobSweeper, ingest_job, job_view
+from services.ingest import LostJobSweeper
+from services.job_runs import ingest_on_worker
 from services.summaries import summary_of
 
 log = logging.getLogger(__name__)
@@ -75,26 +76,21 @@ def _stop_sweeping(**_kwargs: object) -> None:
 
 @app.task(name=INGEST_TASK, **RETRY)
 def ingest_video(job_id: int) -> str:
-    settings = get_settings()
     try:
-        # The summary is its own task: a summary that fails must not fail (or redo) the ingest.
-        status = ingest_job(settings, job_id, store=shared_store(), summarize=False)
-        if status == "succeeded" and settings.summaries_at_index:
-            video_id = job_view(settings, job_id)["video_id"]
-            if video_id:
-                send(SUMMARY_TASK, video_id)
-    except (OperationalError, ConnectionError, TimeoutError) as exc:
-        # Outside the pipeline's own handling (claiming the job, reading it back): the catalog
-        # is restarting; retried like any transient fault, never a task lost.
+        # The summary, when the settings ask for one, is a task of its own (sent from there).
+        done = ingest_on_worker(get_settings(), job_id, store=shared_store())
+    except UNREACHABLE as exc:
+        # Outside the pipeline's own handling (claiming the job): the catalog is restarting;
+        # retried like any transient fault, never a task lost.
         raise TransientError(f"ingest job {job_id}: {exc}") from exc
-    return status
+    return done.status
 
 
 @app.task(name=SUMMARY_TASK, autoretry_for=(TransientError,), retry_backoff=2, max_retries=5)
 def summarize_video(video_id: str) -> str:
     try:
         return summary_of(get_settings(), video_id).method
-    except (OperationalError, ConnectionError, TimeoutError) as exc:
+    except UNREACHABLE as exc:
         raise TransientError(f"summary of {video_id}: {exc}") from exc
 
 
@@ -107,6 +103,6 @@ def reembed_one(video_id: str, space: str) -> str:
         status = reembed_video(settings, video_id, space=space)
         if status != Status.STALE and try_swap(settings, store=shared_store()).swapped:
             log.info("video %s completed space %s: swapped in", video_id, space)
-    except (OperationalError, ConnectionError, TimeoutError) as exc:
+    except UNREACHABLE as exc:
         raise TransientError(f"re-embed of {video_id}: {exc}") from exc
     return status

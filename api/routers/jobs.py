@@ -12,17 +12,11 @@ from api.auth import AdminOnly
 from api.deps import AppSettings, Svc, get_services
 from api.schemas import MAX_PAGE_OFFSET, IngestIn, IngestOut, JobOut, JobsOut
 from core.errors import BadInput
-from services.ingest import (
-    BadUpload,
-    NothingToIngest,
-    Upload,
-    UploadTooLarge,
-    job_view,
-    job_views,
-    start,
-    submit,
-)
+from services.ingest import start
+from services.job_views import job_view, job_views
 from services.library import page_jobs
+from services.submissions import NothingToIngest, submit
+from services.uploads import BadUpload, Upload, UploadTooLarge
 
 UPLOAD_TYPES = frozenset({"application/octet-stream", "application/mxf"})
 

@@ -6,11 +6,16 @@ import argparse
 import signal
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from contextlib import contextmanager, nullcontext
+from typing import TYPE_CHECKING
 
 from core.settings import Settings
 from ui.cli.output import Bars, fail, print_json, shown
+
+if TYPE_CHECKING:
+    # Imported when the command runs: the pipeline behind them is no cost to other commands.
+    from services.ingest import IngestReport
+    from services.job_views import Left
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 EXIT_TERMINATED = 143  # 128 + SIGTERM
@@ -53,102 +58,67 @@ def _stop_cleanly_on_sigterm() -> Iterator[None]:
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from services.ingest import NothingToIngest, submit
+    from services.ingest import IngestStopped, NothingToIngest, Watchers, ingest_paths
 
+    bars = Bars(enabled=not args.json and sys.stderr.isatty())
+    watchers = Watchers(
+        resuming=None if args.json else _say_resuming,
+        progress=bars.update,
+        finished=bars.close,
+    )
+    # Only a run here has a job in hand for SIGTERM to interrupt cleanly; on the workers'
+    # side this command merely follows.
+    stopping = _stop_cleanly_on_sigterm() if settings.embedded_tasks else nullcontext()
     try:
-        job_ids = submit(settings, args.paths)
+        with stopping:
+            report = ingest_paths(
+                settings, args.paths, wait=args.wait, timeout=args.timeout, watchers=watchers
+            )
     except NothingToIngest as exc:
         return fail("ingest", str(exc))
-    if settings.embedded_tasks:
-        return _run_here(args, settings, job_ids)
-    return _run_on_workers(args, settings, job_ids)
-
-
-def _run_here(args: argparse.Namespace, settings: Settings, job_ids: list[int]) -> int:
-    from services.ingest import job_views, left_behind, resume_orphans, run_jobs
-
-    orphans = [j for j in resume_orphans(settings) if j not in job_ids]
-    everything = orphans + job_ids
-    labels = {v["job_id"]: v["path"] for v in job_views(settings, everything)}
-    if orphans and not args.json:
-        print(
-            f"resuming {len(orphans)} job(s) a stopped run left behind",
-            file=sys.stderr,
-        )
-    bars = Bars(enabled=not args.json and sys.stderr.isatty())
-    try:
-        with _stop_cleanly_on_sigterm():
-            outcomes = run_jobs(
-                settings,
-                everything,
-                listener=lambda j, stage, f: bars.update(j, labels[j], stage, f),
-                on_finished=bars.close,
-            )
-    except (KeyboardInterrupt, SystemExit) as exc:
-        left = left_behind(settings, everything)
-        for view in left.interrupted:
-            print(f"interrupted {shown(view['path'])} ({view['stage']})", file=sys.stderr)
-        print(
-            f"vidsearch ingest: stopped; {len(left.interrupted) + len(left.queued)} file(s) "
-            "left to index: run the same command again to finish them",
-            file=sys.stderr,
-        )
-        return EXIT_TERMINATED if isinstance(exc, _Terminated) else EXIT_INTERRUPTED
-    return _report(args, settings, everything, outcomes, counted=job_ids)
-
-
-def _run_on_workers(args: argparse.Namespace, settings: Settings, job_ids: list[int]) -> int:
-    from core.models import JobStatus
-    from services.ingest import dispatch, job_views, outcome, wait_for
-
-    dispatch(settings, job_ids)
-    if not args.wait:
-        for view in job_views(settings, job_ids):
-            if args.json:
-                print_json(view)
-            else:
-                print(f"queued job {view['job_id']}: {shown(view['path'])}")
+    except IngestStopped as stop:
+        _say_what_is_left(stop.left)
+        return EXIT_TERMINATED if isinstance(stop.__cause__, _Terminated) else EXIT_INTERRUPTED
+    if not report.waited:
+        _print_queued(args, report)
         return 0
-    labels = {v["job_id"]: v["path"] for v in job_views(settings, job_ids)}
-    bars = Bars(enabled=not args.json and sys.stderr.isatty())
-
-    def follow(view: dict[str, Any]) -> None:
-        key = view["job_id"]
-        bars.update(key, labels.get(key, view["path"]), view["stage"], view["progress"])
-        if view["status"] in JobStatus.FINISHED:
-            bars.close(key, view["status"])
-
-    left = wait_for(settings, job_ids, on_update=follow, timeout=args.timeout)
-    # A file skipped because another job is indexing the same bytes waits for that job.
-    originals = {
-        v["duplicate_of"]
-        for v in job_views(settings, job_ids)
-        if v["status"] == JobStatus.SKIPPED and v["duplicate_of"]
-    }
-    if originals and not left:
-        left = wait_for(settings, sorted(originals), timeout=args.timeout)
-    if left:
-        print(f"vidsearch ingest: gave up waiting for {len(left)} job(s)", file=sys.stderr)
-    outcomes = {j: outcome(settings, j) for j in job_ids}
-    return _report(args, settings, job_ids, outcomes, counted=job_ids)
+    if report.unfinished:
+        print(
+            f"vidsearch ingest: gave up waiting for {len(report.unfinished)} job(s)",
+            file=sys.stderr,
+        )
+    _print_ended(args, report)
+    return 0 if report.all_indexed else 1
 
 
-def _report(
-    args: argparse.Namespace,
-    settings: Settings,
-    job_ids: list[int],
-    outcomes: dict[int, str],
-    *,
-    counted: list[int],
-) -> int:
-    """Print every job; exit 0 only if every file given (``counted``) is indexed now or was."""
-    from services.ingest import all_succeeded, job_views
+def _say_resuming(job_ids: list[int]) -> None:
+    print(f"resuming {len(job_ids)} job(s) a stopped run left behind", file=sys.stderr)
 
-    for view in job_views(settings, job_ids):
+
+def _say_what_is_left(left: Left) -> None:
+    for view in left.interrupted:
+        print(f"interrupted {shown(view['path'])} ({view['stage']})", file=sys.stderr)
+    print(
+        f"vidsearch ingest: stopped; {len(left.interrupted) + len(left.queued)} file(s) "
+        "left to index: run the same command again to finish them",
+        file=sys.stderr,
+    )
+
+
+def _print_queued(args: argparse.Namespace, report: IngestReport) -> None:
+    for view in report.jobs:
         if args.json:
-            print_json(view | {"outcome": outcomes.get(view["job_id"], view["status"])})
+            print_json(view)
+        else:
+            print(f"queued job {view['job_id']}: {shown(view['path'])}")
+
+
+def _print_ended(args: argparse.Namespace, report: IngestReport) -> None:
+    """Every job, with what it achieved (in JSON) or its error or note."""
+    for view in report.jobs:
+        if args.json:
+            print_json(view | {"outcome": report.outcomes.get(view["job_id"], view["status"])})
         else:
             detail = view["error"] or view["note"] or ""
             line = f"{view['status']:9} {shown(view['path'])}"
             print(line + (f"  ({shown(detail)})" if detail else ""))
-    return 0 if all_succeeded(outcomes.get(j, "unfinished") for j in counted) else 1
