@@ -104,6 +104,17 @@ def create_app(settings: Settings | None = None, *, host: str | None = "127.0.0.
     app.state.access = access
     add_offline_docs(app)
 
+    _add_edge(app, settings, host, access)
+    _add_error_answers(app)
+    for module in (health, search, videos, jobs, maintenance, users):
+        app.include_router(module.router)
+    return app
+
+
+def _add_edge(app: FastAPI, settings: Settings, host: str | None, access: Access) -> None:
+    """What every request passes before a route: the body limits, the Host and cross-site
+    guard, CORS where origins are configured."""
+
     def body_limit(path: str) -> int:
         if path == UPLOAD_PATH:
             return settings.max_upload_bytes
@@ -129,6 +140,10 @@ def create_app(settings: Settings | None = None, *, host: str | None = "127.0.0.
             allow_headers=["Authorization", "Content-Type", "Range"],
             expose_headers=["Content-Range", "Accept-Ranges", "Retry-After"],
         )
+
+
+def _add_error_answers(app: FastAPI) -> None:
+    """Each error type the services raise, as the HTTP answer it means."""
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -168,7 +183,3 @@ def create_app(settings: Settings | None = None, *, host: str | None = "127.0.0.
             content={"detail": "the catalog or the vector index is unavailable; retry shortly"},
             headers={"Retry-After": "2"},
         )
-
-    for module in (health, search, videos, jobs, maintenance, users):
-        app.include_router(module.router)
-    return app

@@ -6,36 +6,16 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from search.types import SearchResponse, SummaryResult
+
 # Listings page in SQL: an offset past any real library is refused, not sent to the database.
 MAX_PAGE_OFFSET = 10**9
 
 
-class MomentOut(BaseModel):
-    start: float
-    end: float
-    score: float
-    text: str
-    segment: int
-
-
-class ResultOut(BaseModel):
-    video_id: str
-    path: str
-    title: str
-    score: float
-    moments: list[MomentOut]
-    weak: bool = Field(
-        default=False,
-        description="Below the relevance cut-off: the closest the library has, after every strong result.",
-    )
-
-
-class SearchOut(BaseModel):
-    results: list[ResultOut]
-    cut_off: bool = Field(
-        description="True when nothing in the library is a confident match: every result is weak."
-    )
-    total: int = Field(description="Videos in the answer, strong and weak, before paging.")
+# A search's and a summary's answers are the dataclasses the services return (search/types.py):
+# one definition for the API, the CLI's --json and the web pages.
+SearchOut = SearchResponse
+SummaryOut = SummaryResult
 
 
 class VideoOut(BaseModel):
@@ -74,13 +54,6 @@ class VideoDetailOut(VideoOut):
     video_codec: str | None
     audio_codec: str | None
     segment_list: list[SegmentOut]
-
-
-class SummaryOut(BaseModel):
-    video_id: str
-    summary: str
-    method: str = Field(description='"bart", or "extractive" when no BART checkpoint is on disk.')
-    model: str
 
 
 class JobOut(BaseModel):

@@ -19,6 +19,10 @@ class SettingsError(ValueError):
     """A setting is unknown or has a bad value; the message names the variable and the reason."""
 
 
+# Largest picture (width x height) read: a video's frames and a picture query alike.
+MAX_FRAME_PIXELS = 50_000_000
+
+
 class Settings(BaseSettings):
     """Every knob of vidsearch. Only settings differ between the embedded and the served mode."""
 
@@ -75,10 +79,10 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(default=50 * 1024**3, gt=0)
     max_duration_seconds: float = Field(default=6 * 3600.0, gt=0)
     max_frame_pixels: int = Field(
-        default=50_000_000,
+        default=MAX_FRAME_PIXELS,
         ge=64 * 64,
-        description="Largest picture (width x height) a video may declare; a larger one is "
-        "refused before any frame is decoded (a decompression bomb).",
+        description="Largest picture (width x height) a video may declare, or a picture query "
+        "may be; a larger one is refused before any pixel is decoded (a decompression bomb).",
     )
 
     # --- the HTTP API ------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from core.arrays import unpack_f32
 from core.db import session_scope
 from core.lexical import sparse_vector
 from core.models import Segment
-from core.settings import Settings
+from core.settings import MAX_FRAME_PIXELS, Settings
 from core.vectors import Hit, SearchFilter, VectorStore
 from model_lifecycle.calibration import EXAMPLE, calibration_for, threshold_for
 from search import describe
@@ -174,7 +174,7 @@ class SearchService:
     ) -> SearchResponse:
         """An uploaded picture as the query: frame encoder, then the video vectors."""
         check_paging(limit, 0)
-        rgb = decode_image(image)
+        rgb = decode_image(image, self.settings.max_frame_pixels)
         features = self.embedder.encode_frames(rgb[None]).features
         vec = self.embedder.embed_video([features])[0]
         self.live.ensure_fresh()
@@ -368,11 +368,9 @@ def group_moments(
     return results
 
 
-MAX_QUERY_PIXELS = 50_000_000  # a picture query larger than this is refused unread
-
-
-def decode_image(data: bytes) -> np.ndarray:
-    """Uploaded bytes → (224, 224, 3) uint8, or QueryError saying why not."""
+def decode_image(data: bytes, max_pixels: int = MAX_FRAME_PIXELS) -> np.ndarray:
+    """Uploaded bytes → (224, 224, 3) uint8, or QueryError saying why not. A picture over
+    ``max_pixels`` (the limit a video's frames have: ``max_frame_pixels``) is refused unread."""
     from PIL import Image, UnidentifiedImageError
 
     from videobert.frames import INPUT_SIDE
@@ -382,10 +380,10 @@ def decode_image(data: bytes) -> np.ndarray:
     try:
         with Image.open(io.BytesIO(data)) as img:
             # The header says how big the picture is: refuse a bomb before decoding it.
-            if img.width * img.height > MAX_QUERY_PIXELS:
+            if img.width * img.height > max_pixels:
                 raise QueryError(
                     f"the uploaded image is {img.width} x {img.height} pixels, over the limit of "
-                    f"{MAX_QUERY_PIXELS:,} pixels"
+                    f"{max_pixels:,} pixels"
                 )
             img.load()
             rgb = img.convert("RGB").resize((INPUT_SIDE, INPUT_SIDE), Image.Resampling.BILINEAR)

@@ -22,7 +22,9 @@ from core.looks import looks_from_text
 from core.models import Segment, VideoStatus
 from core.people import people_from_text, screen_lines
 from core.settings import Settings
+from core.timecode import clock
 from search import describe
+from search.types import SummaryResult
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -42,29 +44,6 @@ class TimedSentence:
     text: str
     end: float | None = None  # the stretch it covers; None: a point in time
     spoken: bool = True  # said in the video, as opposed to what is seen in a silent stretch
-
-
-@dataclass(frozen=True)
-class SummaryResult:
-    video_id: str
-    summary: str
-    method: str  # "bart" or "extractive"
-    model: str
-
-    def to_json(self) -> dict[str, str]:
-        return {
-            "video_id": self.video_id,
-            "summary": self.summary,
-            "method": self.method,
-            "model": self.model,
-        }
-
-
-def clock(seconds: float) -> str:
-    s = max(0, int(seconds))
-    return (
-        f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
-    )
 
 
 def span(start: float, end: float | None) -> str:

@@ -1,14 +1,24 @@
-"""What a search returns, and the checks a query must pass (shared by CLI and API)."""
+"""What a search and a summary return, and the checks a query must pass: the one definition the
+CLI's ``--json``, the API's responses (and their OpenAPI schema) and the web pages share.
+
+Plain dataclasses, so making one on the search path costs no validation; the ``Annotated``
+metadata tells pydantic (the API, ``to_json``) how each is shown: scores to 4 decimals, the
+diagnostic fields left out."""
 
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from pydantic import Field, PlainSerializer, TypeAdapter
 
 MAX_QUERY_CHARS = 1000
 MAX_LIMIT = 100
 MAX_OFFSET = 10_000
+
+# Four decimals tell results apart; more would be noise a client might mistake for meaning.
+Score = Annotated[float, PlainSerializer(lambda v: round(v, 4), return_type=float)]
 
 
 class QueryError(ValueError):
@@ -19,7 +29,7 @@ class QueryError(ValueError):
 class Moment:
     start: float
     end: float
-    score: float
+    score: Score
     text: str
     segment: int
 
@@ -29,49 +39,54 @@ class VideoResult:
     video_id: str
     path: str
     title: str
-    score: float
+    score: Score
     moments: list[Moment]
     # Below the relevance cut-off: the closest the library has, shown after every strong result
     # and labelled, so a search with candidates never comes back empty.
-    weak: bool = False
+    weak: Annotated[
+        bool,
+        Field(
+            description="Below the relevance cut-off: the closest the library has, after every "
+            "strong result."
+        ),
+    ] = False
 
 
 @dataclass(frozen=True)
 class SearchResponse:
     results: list[VideoResult]
-    cut_off: bool  # no candidate was a confident match: every result (if any) is weak
-    total: int = 0  # videos in the answer, strong and weak (before paging)
-    strong: int = 0  # of which above the cut-off
-    signals: dict[str, int] = field(default_factory=dict)  # candidates per signal, for diagnosis
+    cut_off: Annotated[
+        bool,
+        Field(
+            description="True when nothing in the library is a confident match: every result "
+            "is weak."
+        ),
+    ]
+    total: Annotated[int, Field(description="Videos in the answer, strong and weak, before paging.")] = 0
+    # Of which above the cut-off (the web page's count); not part of the JSON answer.
+    strong: Annotated[int, Field(exclude=True)] = 0
+    # Candidates per signal, for diagnosis (benchmarks); not part of the JSON answer.
+    signals: Annotated[dict[str, int], Field(exclude=True)] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "results": [
-                {
-                    "video_id": r.video_id,
-                    "path": r.path,
-                    "title": r.title,
-                    "score": round(r.score, 4),
-                    "moments": [
-                        {
-                            "start": m.start,
-                            "end": m.end,
-                            "score": round(m.score, 4),
-                            "text": m.text,
-                            "segment": m.segment,
-                        }
-                        for m in r.moments
-                    ],
-                    "weak": r.weak,
-                }
-                for r in self.results
-            ],
-            "cut_off": self.cut_off,
-            "total": self.total,
-        }
+        return _SEARCH_JSON.dump_python(self, mode="json")  # type: ignore[no-any-return]
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+
+@dataclass(frozen=True)
+class SummaryResult:
+    video_id: str
+    summary: str
+    method: Annotated[
+        str, Field(description='"bart", or "extractive" when no BART checkpoint is on disk.')
+    ]
+    model: str
+
+    def to_json(self) -> dict[str, Any]:
+        return _SUMMARY_JSON.dump_python(self, mode="json")  # type: ignore[no-any-return]
+
+
+_SEARCH_JSON = TypeAdapter(SearchResponse)
+_SUMMARY_JSON = TypeAdapter(SummaryResult)
 
 
 def clean_query(text: str | None) -> str:

@@ -3,7 +3,7 @@ summary focused on the moments that matched a query."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,21 +15,57 @@ from model_lifecycle.active import load_query_embedder
 from search.summary import Summaries, SummaryResult, summaries_for
 
 if TYPE_CHECKING:
+    from services.root import Services
     from videobert.embedder import Embedder
 
 
-def summaries(settings: Settings, embedder: Embedder | None = None) -> Summaries:
+class NoMatchingMoment(LookupError):
+    """A focused summary was asked for words no moment of the video matches."""
+
+
+def summaries(
+    settings: Settings, embedder: Embedder | Callable[[], Embedder] | None = None
+) -> Summaries:
     """The summary service; the text encoder (for the extractive method) is only used when a
-    summary has to be made, not when it is cached."""
+    summary has to be made, not when it is cached. ``embedder`` may be a function that gives
+    it, so a process shares its one query model without loading it for a cached summary."""
     chosen = embedder
 
     def embed_text(texts: list[str]) -> np.ndarray:
         nonlocal chosen
         if chosen is None:
             chosen = load_query_embedder(settings)
+        elif callable(chosen) and not hasattr(chosen, "embed_text"):
+            chosen = chosen()
         return chosen.embed_text(texts)
 
     return summaries_for(settings, embed_text)
+
+
+def summary_for(
+    services: Services,
+    video_id: str,
+    *,
+    query: str | None = None,
+    segments: Sequence[int] | None = None,
+) -> SummaryResult:
+    """The summary a viewer asked for: the video's own (made and cached if missing), or, given
+    a query, one focused on the moments that match it (``segments`` when given, else the
+    moments a search for the query finds strongly in this video).
+
+    LookupError for a video that is not ready; NoMatchingMoment when no moment matches."""
+    from services.library import video_detail
+    from services.search import matching_moments
+
+    if not (query and query.strip()):
+        return summary_of(services.settings, video_id, service=services.summaries)
+    video_detail(services.settings, video_id)  # an unknown video before any search for it
+    wanted = list(segments) if segments else matching_moments(services, video_id, query)
+    if not wanted:
+        raise NoMatchingMoment(f"no moment of video {video_id} matches {query!r}")
+    return focused_summary(
+        services.settings, video_id, query, wanted, service=services.summaries
+    )
 
 
 def summary_of(

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, Query, UploadFile
 
 from api.auth import Viewer
-from api.deps import Search
+from api.deps import Svc
 from api.schemas import SearchOut
 from core.vectors import SearchFilter
-from search.types import MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS
+from search.types import MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS, SearchResponse
+from services.search import search_picture, search_text
 
 router = APIRouter(tags=["search"], dependencies=[Viewer])
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -18,7 +19,7 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 @router.get("/search", response_model=SearchOut)
 def search(
-    service: Search,
+    svc: Svc,
     q: Annotated[
         str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="What to look for.")
     ],
@@ -34,7 +35,7 @@ def search(
     ] = None,
     has_speech: bool | None = None,
     folder: Annotated[str | None, Query(max_length=4096)] = None,
-) -> dict[str, Any]:
+) -> SearchResponse:
     flt = SearchFilter(
         min_duration=min_duration,
         max_duration=max_duration,
@@ -43,16 +44,16 @@ def search(
         has_speech=has_speech,
         folder=folder or None,
     )
-    return service.search(q, limit=limit, offset=offset, flt=flt).to_json()
+    return search_text(svc, q, limit=limit, offset=offset, flt=flt)
 
 
 @router.post("/search/image", response_model=SearchOut)
 def search_image(
-    service: Search,
+    svc: Svc,
     image: Annotated[UploadFile, File(description="A picture (JPEG, PNG, ...).")],
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
-) -> dict[str, Any]:
+) -> SearchResponse:
     data = image.file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         raise HTTPException(413, f"image is over {MAX_UPLOAD_BYTES} bytes")
-    return service.search_image(data, limit=limit).to_json()
+    return search_picture(svc, data, limit=limit)

@@ -9,10 +9,10 @@ from fastapi import Path as ApiPath
 from fastapi.responses import FileResponse, Response
 
 from api.auth import AdminOnly, Viewer
-from api.deps import AppSettings, Search, Svc
+from api.deps import AppSettings, Svc
 from api.schemas import MAX_PAGE_OFFSET, SearchOut, SummaryOut, VideoDetailOut, VideosOut
 from indexer.paths import media_type
-from search.types import MAX_LIMIT, MAX_QUERY_CHARS
+from search.types import MAX_LIMIT, MAX_QUERY_CHARS, SearchResponse, SummaryResult
 from services.library import (
     Busy,
     FileGone,
@@ -22,8 +22,8 @@ from services.library import (
     video_detail,
     video_file,
 )
-from services.search import matching_moments
-from services.summaries import focused_summary, summary_of
+from services.search import find_similar
+from services.summaries import NoMatchingMoment, summary_for
 
 router = APIRouter(prefix="/videos", tags=["videos"], dependencies=[Viewer])
 
@@ -72,27 +72,25 @@ def summary(
         str | None, Query(max_length=MAX_QUERY_CHARS, description="Focus on these words.")
     ] = None,
     segments: Annotated[str | None, Query(pattern=r"^\d{1,6}(,\d{1,6}){0,99}$")] = None,
-) -> dict[str, Any]:
-    video_detail(svc.settings, video_id)  # 404 for an unknown video, whatever else is asked
-    if q and q.strip():
-        if segments:
-            wanted = [int(x) for x in segments.split(",")]
-        else:
-            wanted = matching_moments(svc.search, video_id, q)
-        if not wanted:
-            raise HTTPException(404, f"no moment of video {video_id} matches {q!r}")
-        return focused_summary(svc.settings, video_id, q, wanted, service=svc.summaries).to_json()
-    return summary_of(svc.settings, video_id, service=svc.summaries).to_json()
+) -> SummaryResult:
+    try:
+        return summary_for(svc, video_id, query=q, segments=wanted_segments(segments))
+    except NoMatchingMoment as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+def wanted_segments(segments: str | None) -> list[int] | None:
+    return [int(x) for x in segments.split(",")] if segments else None
 
 
 @router.get("/{video_id}/similar", response_model=SearchOut)
 def similar(
-    service: Search,
+    svc: Svc,
     video_id: str,
     segment: Annotated[int | None, Query(ge=0, le=10**6)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
-) -> dict[str, Any]:
-    return service.more_like_this(video_id, segment=segment, limit=limit).to_json()
+) -> SearchResponse:
+    return find_similar(svc, video_id, segment=segment, limit=limit)
 
 
 @router.get(

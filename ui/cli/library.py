@@ -98,9 +98,9 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_samples(args: argparse.Namespace, settings: Settings) -> int:
-    from indexer.samples import collect_samples
+    from services.samples import gather_samples
 
-    dest = Path(args.dest) if args.dest else settings.home / "samples"
-    for f in collect_samples(dest, narrated=not args.no_narration):
+    dest = Path(args.dest) if args.dest else None
+    for f in gather_samples(settings, dest, narrated=not args.no_narration):
         print(f)
     return 0

@@ -77,7 +77,7 @@ def print_results(response: Any, *, as_json: bool, nothing: str) -> None:
     if as_json:
         print_json(response.to_json())
         return
-    from search.summary import clock
+    from core.timecode import clock
 
     if response.cut_off:
         print(nothing)

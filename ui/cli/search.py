@@ -47,7 +47,8 @@ def _library_is_empty(settings: Settings) -> bool:
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from core.vectors import SearchFilter
     from search.types import QueryError, SearchResponse, clean_query
-    from services.search import build_search_service
+    from services.root import Services
+    from services.search import search_text
 
     flt = SearchFilter(
         min_duration=args.min_duration,
@@ -60,8 +61,13 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         if _library_is_empty(settings):  # say so, without loading a model to find nothing
             response = SearchResponse(results=[], cut_off=True)
         else:
-            response = build_search_service(settings).search(
-                args.query, limit=args.limit, offset=args.offset, flt=flt, fusion=args.fusion
+            response = search_text(
+                Services(settings),
+                args.query,
+                limit=args.limit,
+                offset=args.offset,
+                flt=flt,
+                fusion=args.fusion,
             )
     except QueryError as exc:
         return fail("search", str(exc))
@@ -73,11 +79,12 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_related(args: argparse.Namespace, settings: Settings) -> int:
     from search.types import QueryError
-    from services.search import build_search_service
+    from services.root import Services
+    from services.search import find_similar
 
     try:
-        response = build_search_service(settings).more_like_this(
-            args.video_id, segment=args.segment, limit=args.limit
+        response = find_similar(
+            Services(settings), args.video_id, segment=args.segment, limit=args.limit
         )
     except (LookupError, QueryError) as exc:
         return fail("related", str(exc).strip("'"))
@@ -91,10 +98,11 @@ def cmd_related(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
-    from services.summaries import summary_of
+    from services.root import Services
+    from services.summaries import summary_for
 
     try:
-        result = summary_of(settings, args.video_id)
+        result = summary_for(Services(settings), args.video_id)
     except LookupError as exc:
         return fail("summary", str(exc).strip("'"))
     if args.json:

@@ -93,7 +93,7 @@ def _number(text: str | None, what: str, kind: type[float] | type[int] = float) 
 def _clock(seconds: float | None) -> str:
     if seconds is None:
         return "-"
-    from search.summary import clock
+    from core.timecode import clock
 
     return clock(seconds)
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import streamlit as st
 
+from core.timecode import clock as clock  # the pages write times as ui.clock
+
 # Page files, relative to app.py (st.page_link and st.switch_page take these).
 SEARCH = "views/search.py"
 VIDEO = "views/video.py"
@@ -79,14 +81,6 @@ def md(text: object) -> str:
 
 def style() -> None:
     st.html(CSS)
-
-
-def clock(seconds: float | None) -> str:
-    """0:07, 12:40, 1:02:03."""
-    s = max(0, int(seconds or 0))
-    if s >= 3600:
-        return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
-    return f"{s // 60}:{s % 60:02d}"
 
 
 def duration_label(seconds: float | None) -> str:

@@ -13,7 +13,7 @@ from services.ingest import BadUpload, NothingToIngest, save_upload, start, subm
 from services.library import page_jobs
 from ui.web import components as ui
 from ui.web import viewer
-from ui.web.resources import AppServices, services
+from ui.web.resources import Services, services
 
 STAGES = {
     "queued": "Waiting",
@@ -27,7 +27,7 @@ RECENT_JOBS = 20
 ACTIVE = ("queued", "running")
 
 
-def _queue(app: AppServices, paths: list[Path], *, confine: bool) -> None:
+def _queue(app: Services, paths: list[Path], *, confine: bool) -> None:
     viewer.require_admin()
     try:
         jobs = submit(app.settings, paths, confine=confine)
@@ -38,7 +38,7 @@ def _queue(app: AppServices, paths: list[Path], *, confine: bool) -> None:
         st.toast(f"Indexing {len(jobs)} file{'s' if len(jobs) != 1 else ''}")
 
 
-def uploads(app: AppServices) -> None:
+def uploads(app: Services) -> None:
     with st.form("upload", clear_on_submit=True, border=False):
         files = st.file_uploader(
             "Upload videos",
@@ -57,7 +57,7 @@ def uploads(app: AppServices) -> None:
                 _queue(app, paths, confine=False)
 
 
-def folder(app: AppServices) -> None:
+def folder(app: Services) -> None:
     roots = app.settings.http_roots
     st.caption(
         "This server reads videos only from these folders (and what is uploaded here): "

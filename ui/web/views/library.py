@@ -19,13 +19,13 @@ from services.library import (
 from services.summaries import stored_summaries
 from ui.web import components as ui
 from ui.web import viewer
-from ui.web.resources import AppServices, services
+from ui.web.resources import Services, services
 
 PAGE = 24
 FILTERS = {"All": None, "Ready": "ready", "Indexing": "processing", "Failed": "failed"}
 
 
-def _reindex(app: AppServices, video_id: str) -> None:
+def _reindex(app: Services, video_id: str) -> None:
     viewer.require_admin()
     try:
         jobs = reindex_video(app.settings, video_id)
@@ -36,7 +36,7 @@ def _reindex(app: AppServices, video_id: str) -> None:
         st.session_state["library-message"] = ("info", "Re-indexing: follow it on Add videos.")
 
 
-def _remove(app: AppServices, video_id: str, title: str) -> None:
+def _remove(app: Services, video_id: str, title: str) -> None:
     viewer.require_admin()
     try:
         delete_video(app.settings, video_id)
@@ -46,12 +46,12 @@ def _remove(app: AppServices, video_id: str, title: str) -> None:
         st.session_state["library-message"] = ("info", f"Removed “{title}” from the library.")
 
 
-def _forget(app: AppServices, path: str) -> None:
+def _forget(app: Services, path: str) -> None:
     viewer.require_admin()
     forget_failed_file(app.settings, path)
 
 
-def _retry(app: AppServices, path: str) -> None:
+def _retry(app: Services, path: str) -> None:
     viewer.require_admin()
     try:
         jobs = submit(app.settings, [path], confine=True)
@@ -61,7 +61,7 @@ def _retry(app: AppServices, path: str) -> None:
 
 
 def video_row(
-    app: AppServices, video: dict, card: dict, summary: str | None, *, admin: bool
+    app: Services, video: dict, card: dict, summary: str | None, *, admin: bool
 ) -> None:
     vid = video["video_id"]
     with st.container(border=True, key=f"lib-{vid}"):

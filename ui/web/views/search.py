@@ -15,11 +15,12 @@ from core.settings import Settings
 from core.vectors import SearchFilter
 from search.types import QueryError, SearchResponse, VideoResult
 from services.library import health, library_folders, library_tags, video_cards
-from services.summaries import summary_of
+from services.search import search_picture, search_text
+from services.summaries import summary_for
 from ui.web import components as ui
 from ui.web import viewer
 from ui.web.player import player
-from ui.web.resources import AppServices, services, settings
+from ui.web.resources import Services, services, settings
 
 PAGE = 10  # results per "more"
 DURATIONS = {
@@ -68,7 +69,7 @@ def _play(video_id: str, start: float) -> None:
     st.session_state["playing"] = {"video_id": video_id, "start": start, "nonce": nonce}
 
 
-def result_card(app: AppServices, r: VideoResult, card: dict, rank: int) -> None:
+def result_card(app: Services, r: VideoResult, card: dict, rank: int) -> None:
     best = r.moments[0] if r.moments else None
     playing = st.session_state.get("playing") or {}
     with st.container(border=True, key=f"card-{r.video_id}"):
@@ -107,7 +108,7 @@ def result_card(app: AppServices, r: VideoResult, card: dict, rank: int) -> None
             )
         with st.expander("Summary", icon=":material/notes:"):
             try:
-                s = summary_of(app.settings, r.video_id, service=app.summaries)
+                s = summary_for(app, r.video_id)
             except LookupError as exc:
                 st.caption(f"No summary: {ui.md(exc)}")
             else:
@@ -115,7 +116,7 @@ def result_card(app: AppServices, r: VideoResult, card: dict, rank: int) -> None
                 st.caption("BART summary" if s.method == "bart" else "Extractive summary")
 
 
-def results(app: AppServices, response: SearchResponse, what: str, elapsed: float) -> None:
+def results(app: Services, response: SearchResponse, what: str, elapsed: float) -> None:
     if not response.results:
         st.info(
             f"Nothing in your library comes close to {what}: try other words, describe what is "
@@ -201,11 +202,11 @@ def page() -> None:
     started = time.perf_counter()
     try:
         if picture is not None:
-            response = app.search.search_image(picture.getvalue(), limit=limit, flt=flt)
+            response = search_picture(app, picture.getvalue(), limit=limit, flt=flt)
             what = "your picture"
         else:
             st.query_params["q"] = query
-            response = app.search.search(query, limit=limit, flt=flt)
+            response = search_text(app, query, limit=limit, flt=flt)
             what = f"“{ui.md(query.strip())}”"
     except QueryError as exc:
         st.warning(ui.md(exc), icon=":material/error:")

@@ -9,11 +9,12 @@ from search import describe
 from search.types import QueryError
 from services.library import video_cards, video_detail
 from services.playback import player_length
-from services.summaries import summary_of
+from services.search import find_similar
+from services.summaries import summary_for
 from ui.web import components as ui
 from ui.web import viewer
 from ui.web.player import player
-from ui.web.resources import AppServices, services
+from ui.web.resources import Services, services
 
 
 def _start_from_url() -> float:
@@ -50,7 +51,7 @@ def stretches(segments: list[dict]) -> list[dict]:
     return out
 
 
-def _feedback(app: AppServices, video_id: str) -> None:
+def _feedback(app: Services, video_id: str) -> None:
     me = viewer.current()
     with st.container(horizontal=True, key="feedback"):
         for label, icon, kind in (
@@ -101,10 +102,10 @@ def seen_in(segments: list[dict]) -> list[str]:
     return tags + [w for w, n in counts.items() if 2 * n >= len(segments)]
 
 
-def _related(app: AppServices, video_id: str) -> None:
+def _related(app: Services, video_id: str) -> None:
     st.subheader("Related videos")
     try:
-        related = app.search.more_like_this(video_id, limit=8)
+        related = find_similar(app, video_id, limit=8)
     except (LookupError, QueryError):
         related = None
     if related is None or not related.results:
@@ -173,7 +174,7 @@ def page() -> None:
     with side:
         st.subheader("Summary")
         try:
-            summary = summary_of(app.settings, video_id, service=app.summaries)
+            summary = summary_for(app, video_id)
         except LookupError as exc:
             st.caption(f"No summary yet: {ui.md(exc)}")
         else:
