@@ -1,6 +1,7 @@
 """Search as every front end asks for it: a text query, a picture, videos like a video, and the
 moments of one video that match a query (for focused summaries). Each takes the process's
-``Services`` (services/root.py) and returns a ``SearchResponse`` (search/types.py)."""
+``Services`` (services/root.py; typed by what it uses, services/handles.py) and returns a
+``SearchResponse`` (search/types.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from search.types import MAX_LIMIT, SearchResponse
 if TYPE_CHECKING:
     from core.vectors import SearchFilter
     from search.service import SearchService
-    from services.root import Services
+    from services.handles import Handles
     from videobert.embedder import Embedder
 
 
@@ -28,7 +29,7 @@ def build_search_service(settings: Settings, embedder: Embedder | None = None) -
 
 
 def search_text(
-    services: Services,
+    services: Handles,
     query: str | None,
     *,
     limit: int = 10,
@@ -42,14 +43,14 @@ def search_text(
 
 
 def search_picture(
-    services: Services, image: bytes, *, limit: int = 10, flt: SearchFilter | None = None
+    services: Handles, image: bytes, *, limit: int = 10, flt: SearchFilter | None = None
 ) -> SearchResponse:
     """Videos that look like an uploaded picture (QueryError for a file that is not one)."""
     return services.search.search_image(image, limit=limit, flt=flt)
 
 
 def find_similar(
-    services: Services,
+    services: Handles,
     video_id: str,
     *,
     segment: int | None = None,
@@ -61,7 +62,7 @@ def find_similar(
     return services.search.more_like_this(video_id, segment=segment, limit=limit, flt=flt)
 
 
-def matching_moments(services: Services, video_id: str, query: str) -> list[int]:
+def matching_moments(services: Handles, video_id: str, query: str) -> list[int]:
     """The segments of ``video_id`` that a search for ``query`` matches strongly, best first
     (a weak result is the closest the library has, not a match to focus a summary on)."""
     return [

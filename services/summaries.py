@@ -15,7 +15,7 @@ from model_lifecycle.active import load_query_embedder
 from search.summary import Summaries, SummaryResult, summaries_for
 
 if TYPE_CHECKING:
-    from services.root import Services
+    from services.handles import Handles
     from videobert.embedder import Embedder
 
 
@@ -43,7 +43,7 @@ def summaries(
 
 
 def summary_for(
-    services: Services,
+    services: Handles,
     video_id: str,
     *,
     query: str | None = None,
