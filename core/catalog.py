@@ -251,6 +251,27 @@ def segments_at(*, session: Session, video_id: str, indexes: Sequence[int]) -> l
     )
 
 
+def video_segments(*, session: Session, video_id: str, index: int | None = None) -> list[Segment]:
+    """A video's segments (only segment ``index`` when given): what an example query averages."""
+    query = select(Segment).where(Segment.video_id == video_id)
+    if index is not None:
+        query = query.where(Segment.index == index)
+    return list(session.scalars(query))
+
+
+def clip_features(
+    *, session: Session, moments: Sequence[tuple[str, int]]
+) -> dict[tuple[str, int], bytes]:
+    """(video id, segment index) -> its packed clip features, for those of the moments that
+    exist (the reranker reads the query with them)."""
+    rows = session.execute(
+        select(Segment.video_id, Segment.index, Segment.clip_features).where(
+            tuple_(Segment.video_id, Segment.index).in_(list(moments))
+        )
+    ).all()
+    return {(v, i): blob for v, i, blob in rows}
+
+
 def segment_thumbnail(*, session: Session, video_id: str, index: int) -> str | None:
     """The segment's thumbnail, relative to the thumbnails folder (None: no such segment, or
     it has none)."""

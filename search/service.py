@@ -10,12 +10,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import select
 
 from core.arrays import unpack_f32
+from core.catalog import clip_features, video_segments
 from core.db import session_scope
 from core.lexical import sparse_vector
-from core.models import Segment
 from core.settings import MAX_FRAME_PIXELS, Settings
 from core.vectors import Hit, SearchFilter, VectorStore
 from model_lifecycle.calibration import EXAMPLE, calibration_for, threshold_for
@@ -149,10 +148,7 @@ class SearchService:
         """Videos like a given video (or one of its moments), the video itself left out."""
         check_paging(limit, 0)
         with session_scope(self.settings) as session:
-            query = select(Segment).where(Segment.video_id == video_id)
-            if segment is not None:
-                query = query.where(Segment.index == segment)
-            rows = list(session.scalars(query))
+            rows = video_segments(session=session, video_id=video_id, index=segment)
         if not rows:
             what = f"video {video_id}" + (
                 f" has no segment {segment}" if segment is not None else " is not indexed"
@@ -261,18 +257,11 @@ class SearchService:
 
     def _clip_features(self, keys: Sequence[tuple[str, int]]) -> list[np.ndarray]:
         """The stored clip features of these (video, segment) moments, in the same order."""
-        from sqlalchemy import tuple_
-
         from core.arrays import unpack_f16_matrix
 
         with session_scope(self.settings) as session:
-            rows = session.execute(
-                select(Segment.video_id, Segment.index, Segment.clip_features).where(
-                    tuple_(Segment.video_id, Segment.index).in_(list(keys))
-                )
-            ).all()
-        found = {(v, i): unpack_f16_matrix(blob) for v, i, blob in rows}
-        return [found[k] for k in keys]
+            found = clip_features(session=session, moments=keys)
+        return [unpack_f16_matrix(found[k]) for k in keys]
 
 
 def concept_hits(concepts: Sequence[Concept], candidates: Iterable[Sequence[Hit]]) -> list[Hit]:

@@ -62,7 +62,9 @@ class SearchResponse:
             "is weak."
         ),
     ]
-    total: Annotated[int, Field(description="Videos in the answer, strong and weak, before paging.")] = 0
+    total: Annotated[
+        int, Field(description="Videos in the answer, strong and weak, before paging.")
+    ] = 0
     # Of which above the cut-off (the web page's count); not part of the JSON answer.
     strong: Annotated[int, Field(exclude=True)] = 0
     # Candidates per signal, for diagnosis (benchmarks); not part of the JSON answer.

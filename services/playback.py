@@ -13,6 +13,7 @@ from core.catalog import get_video
 from core.db import session_scope
 from core.settings import Settings
 from indexer.media import transcode_for_browser
+from indexer.paths import media_type
 from services.library import browser_copy_path, video_file
 
 # What every current browser decodes, by the container name FFmpeg reports.
@@ -31,6 +32,13 @@ class Playable:
     path: Path
     mimetype: str
     converted: bool  # a browser copy, not the original file
+
+
+def original_file(settings: Settings, video_id: str) -> tuple[Path, str]:
+    """The video's own file on disk and its media type, as the HTTP stream serves it (LookupError
+    for an unknown video, FileGone when its file is gone)."""
+    path = video_file(settings, video_id)
+    return path, media_type(path)
 
 
 def browser_mimetype(

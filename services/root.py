@@ -1,12 +1,13 @@
 """The composition root: what one process's front end calls, built once per process.
 
 The API builds one in its lifespan, the web UI in ``st.cache_resource``, a Celery worker in its
-process init, a CLI command for its one call. Each part is made when first asked for, so a page
+process init (``process_services``, shared with its tasks), a CLI command for its one call. Each part is made when first asked for, so a page
 that only reads the catalog, or a CLI listing, never imports torch; ``warm_up`` asks for them
 all before the first request of a long-running process."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -14,12 +15,16 @@ from typing import TYPE_CHECKING
 from core.settings import Settings
 
 if TYPE_CHECKING:
+    from core.vectors import VectorStore
     from search.service import SearchService
     from search.summary import Summaries
     from services.ingest import BackgroundIngest
     from services.recommendations import Recommender
     from services.training import TrainingRun
     from videobert.embedder import Embedder
+
+
+log = logging.getLogger(__name__)
 
 
 class Services:
@@ -46,7 +51,8 @@ class Services:
     def summaries(self) -> Summaries:
         from services.summaries import summaries
 
-        return summaries(self.settings, self.embedder)
+        # The query model is asked for when a summary is made, not for a cached one.
+        return summaries(self.settings, lambda: self.embedder)
 
     @cached_property
     def ingest(self) -> BackgroundIngest:
@@ -65,6 +71,28 @@ class Services:
         from services.training import TrainingRun
 
         return TrainingRun(self.settings)
+
+    @cached_property
+    def shared_store(self) -> VectorStore | None:
+        """The index a worker writes: a Qdrant server, kept in sync after each commit. None in
+        the embedded mode, where each reading process keeps its own index in step."""
+        if self.settings.qdrant_url is None:
+            return None
+        from core.vectors import open_vector_store
+
+        return open_vector_store(self.settings)
+
+    def warm_up_worker(self) -> None:
+        """A worker process, before its first task: the active model checked against the
+        catalog (a swap this machine's file never heard of), the indexing models loaded."""
+        from indexer.pipeline import load_models
+        from model_lifecycle.active import reconcile_active_file
+
+        try:
+            reconcile_active_file(self.settings)
+        except Exception as exc:  # noqa: BLE001 - the catalog may be down at start; tasks retry
+            log.warning("could not check the active model: %s", exc)
+        load_models(self.settings).embedder.embed_text(["warm up"])
 
     def warm_up(self) -> None:
         """Load the query model, fill the index and read the library's video vectors before the

@@ -9,7 +9,9 @@ from core.settings import Settings
 from indexer.samples import collect_samples
 
 
-def gather_samples(settings: Settings, dest: Path | None = None, *, narrated: bool = True) -> list[Path]:
+def gather_samples(
+    settings: Settings, dest: Path | None = None, *, narrated: bool = True
+) -> list[Path]:
     """Copy the shipped footage into ``dest`` (``VIDSEARCH_HOME/samples`` by default), with a
     narrated clip unless ``narrated`` is False; returns the files, ready for ingest."""
     return collect_samples(dest or settings.home / "samples", narrated=narrated)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core import summaries as repo
+from core.catalog import get_video
 from core.db import session_scope
 from core.settings import Settings
 from model_lifecycle.active import load_query_embedder
@@ -24,20 +25,19 @@ class NoMatchingMoment(LookupError):
 
 
 def summaries(
-    settings: Settings, embedder: Embedder | Callable[[], Embedder] | None = None
+    settings: Settings, embedder: Callable[[], Embedder] | None = None
 ) -> Summaries:
-    """The summary service; the text encoder (for the extractive method) is only used when a
-    summary has to be made, not when it is cached. ``embedder`` may be a function that gives
-    it, so a process shares its one query model without loading it for a cached summary."""
-    chosen = embedder
+    """The summary service; the text encoder (for the extractive method) is only asked for when
+    a summary has to be made, not when it is cached. ``embedder`` gives the process's query
+    model (services/root.py), so one model serves search and summaries; without it, one is
+    loaded at the first summary made."""
+    loaded: Embedder | None = None
 
     def embed_text(texts: list[str]) -> np.ndarray:
-        nonlocal chosen
-        if chosen is None:
-            chosen = load_query_embedder(settings)
-        elif callable(chosen) and not hasattr(chosen, "embed_text"):
-            chosen = chosen()
-        return chosen.embed_text(texts)
+        nonlocal loaded
+        if loaded is None:
+            loaded = embedder() if embedder else load_query_embedder(settings)
+        return loaded.embed_text(texts)
 
     return summaries_for(settings, embed_text)
 
@@ -54,18 +54,17 @@ def summary_for(
     moments a search for the query finds strongly in this video).
 
     LookupError for a video that is not ready; NoMatchingMoment when no moment matches."""
-    from services.library import video_detail
     from services.search import matching_moments
 
     if not (query and query.strip()):
         return summary_of(services.settings, video_id, service=services.summaries)
-    video_detail(services.settings, video_id)  # an unknown video before any search for it
+    with session_scope(services.settings) as session:  # an unknown video before any search
+        if get_video(session=session, video_id=video_id) is None:
+            raise LookupError(f"no video {video_id}")
     wanted = list(segments) if segments else matching_moments(services, video_id, query)
     if not wanted:
         raise NoMatchingMoment(f"no moment of video {video_id} matches {query!r}")
-    return focused_summary(
-        services.settings, video_id, query, wanted, service=services.summaries
-    )
+    return focused_summary(services.settings, video_id, query, wanted, service=services.summaries)
 
 
 def summary_of(

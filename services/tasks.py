@@ -11,13 +11,11 @@ from core.errors import TransientError
 from core.queue import INGEST_TASK, REEMBED_TASK, SUMMARY_TASK, celery_app
 from core.settings import get_settings
 from core.transient import UNREACHABLE
-from core.vectors import VectorStore, open_vector_store
-from indexer.pipeline import load_models
-from model_lifecycle.active import reconcile_active_file
-from model_lifecycle.reembed import Status, reembed_video, try_swap
 from services.ingest import LostJobSweeper
 from services.job_runs import ingest_on_worker
-from services.summaries import summary_of
+from services.root import Services, process_services
+from services.summaries import summary_for
+from services.training import reembed_one_video
 
 log = logging.getLogger(__name__)
 app = celery_app()
@@ -31,29 +29,16 @@ RETRY = {
     "max_retries": None,
 }
 
-_store: VectorStore | None = None
 
-
-def shared_store() -> VectorStore | None:
-    """Workers keep a Qdrant server in sync; the embedded index lives in each reader instead."""
-    global _store
-    settings = get_settings()
-    if settings.qdrant_url is None:
-        return None
-    if _store is None:
-        _store = open_vector_store(settings)
-    return _store
+def worker_services() -> Services:
+    """This worker process's services (services/root.py), made once."""
+    return process_services(get_settings())
 
 
 @worker_process_init.connect
 def _load_models_once(**_kwargs: object) -> None:
     # Each worker process loads its models once, before the first task, not per request.
-    settings = get_settings()
-    try:
-        reconcile_active_file(settings)  # a swap this machine's file never heard of
-    except Exception as exc:  # noqa: BLE001 - the catalog may be down at start; tasks retry
-        log.warning("could not check the active model: %s", exc)
-    load_models(settings).embedder.embed_text(["warm up"])
+    worker_services().warm_up_worker()
 
 
 _sweeper: LostJobSweeper | None = None
@@ -78,7 +63,7 @@ def _stop_sweeping(**_kwargs: object) -> None:
 def ingest_video(job_id: int) -> str:
     try:
         # The summary, when the settings ask for one, is a task of its own (sent from there).
-        done = ingest_on_worker(get_settings(), job_id, store=shared_store())
+        done = ingest_on_worker(get_settings(), job_id, store=worker_services().shared_store)
     except UNREACHABLE as exc:
         # Outside the pipeline's own handling (claiming the job): the catalog is restarting;
         # retried like any transient fault, never a task lost.
@@ -89,7 +74,7 @@ def ingest_video(job_id: int) -> str:
 @app.task(name=SUMMARY_TASK, autoretry_for=(TransientError,), retry_backoff=2, max_retries=5)
 def summarize_video(video_id: str) -> str:
     try:
-        return summary_of(get_settings(), video_id).method
+        return summary_for(worker_services(), video_id).method
     except UNREACHABLE as exc:
         raise TransientError(f"summary of {video_id}: {exc}") from exc
 
@@ -98,11 +83,10 @@ def summarize_video(video_id: str) -> str:
 def reembed_one(video_id: str, space: str) -> str:
     """One video's vectors in the pending space ``space``; the task that completes the library
     swaps the space in. Idempotent: a redelivered or stale task finds nothing to do."""
-    settings = get_settings()
     try:
-        status = reembed_video(settings, video_id, space=space)
-        if status != Status.STALE and try_swap(settings, store=shared_store()).swapped:
-            log.info("video %s completed space %s: swapped in", video_id, space)
+        status = reembed_one_video(
+            get_settings(), video_id, space=space, store=worker_services().shared_store
+        )
     except UNREACHABLE as exc:
         raise TransientError(f"re-embed of {video_id}: {exc}") from exc
     return status

@@ -15,7 +15,7 @@ from core.queue import REEMBED_TASK, send
 from core.settings import Settings
 from core.vectors import VectorStore, open_vector_store
 from model_lifecycle.active import reconcile_active_file, relative_to_home
-from model_lifecycle.reembed import SwapResult, reembed_library, try_swap
+from model_lifecycle.reembed import Status, SwapResult, reembed_library, reembed_video, try_swap
 from model_lifecycle.spaces import (
     ModelRef,
     active_space,
@@ -199,3 +199,15 @@ class TrainingRun:
             self._update(state="failed", error=f"{type(exc).__name__}: {exc}", finished=time.time())
         else:
             self._update(state="finished", report=report, finished=time.time())
+
+
+def reembed_one_video(
+    settings: Settings, video_id: str, *, space: str, store: VectorStore | None = None
+) -> str:
+    """One video's vectors in the pending space ``space`` (a worker's share of a re-embed); the
+    call that completes the library swaps the space in. Idempotent: a redelivered or stale
+    request finds nothing to do. Returns the video's re-embed status."""
+    status = reembed_video(settings, video_id, space=space)
+    if status != Status.STALE and try_swap(settings, store=store).swapped:
+        log.info("video %s completed space %s: swapped in", video_id, space)
+    return status

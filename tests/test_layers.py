@@ -127,6 +127,7 @@ FRONT_ENDS = ("api", "ui", "services.tasks")
 SHARED = (
     "core.settings",  # the settings object
     "core.errors",  # error types
+    "core.transient",  # which errors mean "unreachable for now"
     "core.logs",  # installing log redaction at start
     "core.third_party",  # quieting third-party loggers at start
     "core.timecode",  # how a time is written
@@ -192,10 +193,9 @@ def _is_enum(value: object) -> bool:
 def front_end_violations(module: str, source: str) -> list[str]:
     wrong = []
     for target, names in front_end_imports(source):
-        if target in LAYERS:  # ``from search import describe``: each name is a module
-            checks = [(f"{target}.{n}", []) for n in names]
-        else:
-            checks = [(target, names)]
+        # ``from search import describe``: each name is a module of its own.
+        package = target in LAYERS
+        checks = [(f"{target}.{n}", []) for n in names] if package else [(target, names)]
         wrong += [
             f"{module} imports {t}" + (f" ({', '.join(n)})" if n else "")
             for t, n in checks

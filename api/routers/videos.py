@@ -11,7 +11,6 @@ from fastapi.responses import FileResponse, Response
 from api.auth import AdminOnly, Viewer
 from api.deps import AppSettings, Svc
 from api.schemas import MAX_PAGE_OFFSET, SearchOut, SummaryOut, VideoDetailOut, VideosOut
-from indexer.paths import media_type
 from search.types import MAX_LIMIT, MAX_QUERY_CHARS, SearchResponse, SummaryResult
 from services.library import (
     Busy,
@@ -20,8 +19,8 @@ from services.library import (
     page_videos,
     thumbnail_file,
     video_detail,
-    video_file,
 )
+from services.playback import original_file
 from services.search import find_similar
 from services.summaries import NoMatchingMoment, summary_for
 
@@ -117,9 +116,9 @@ def thumbnail(
 def stream(settings: AppSettings, video_id: str) -> FileResponse:
     """The video file itself; Range requests let a browser seek to a moment."""
     try:
-        path = video_file(settings, video_id)
+        path, kind = original_file(settings, video_id)
     except FileGone as exc:
         raise HTTPException(410, str(exc)) from None
     return FileResponse(
-        path, media_type=media_type(path), filename=path.name, content_disposition_type="inline"
+        path, media_type=kind, filename=path.name, content_disposition_type="inline"
     )

@@ -60,9 +60,7 @@ def _retry(app: Services, path: str) -> None:
         st.session_state["library-message"] = ("error", str(exc))
 
 
-def video_row(
-    app: Services, video: dict, card: dict, summary: str | None, *, admin: bool
-) -> None:
+def video_row(app: Services, video: dict, card: dict, summary: str | None, *, admin: bool) -> None:
     vid = video["video_id"]
     with st.container(border=True, key=f"lib-{vid}"):
         cols = st.columns([2, 6, 2] if admin else [2, 8], gap="medium")
