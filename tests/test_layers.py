@@ -234,3 +234,64 @@ def test_the_front_end_rule_refuses_a_module_that_does_work():
         "from fastapi import APIRouter",
     ]:
         assert not front_end_violations("api.routers.search", source), source
+
+
+# --- catalog queries live in core/ --------------------------------------------------------------
+ABOVE_CORE = ("search", "recommender", "indexer", "services", "api", "ui")
+# What a module may take from SQLAlchemy above core/: the session's type and the driver's errors.
+SQLALCHEMY_ALLOWED = ("sqlalchemy.orm", "sqlalchemy.exc")
+SQL_CALLS = ("execute", "scalar", "scalars", "query")
+
+
+def sql_violations(module: str, source: str) -> list[str]:
+    wrong = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.startswith("sqlalchemy")
+        ):
+            if not any(_under(node.module, a) for a in SQLALCHEMY_ALLOWED) or any(
+                a.name not in ("Session", "OperationalError") for a in node.names
+            ):
+                wrong.append(
+                    f"{module} imports {node.module} ({', '.join(a.name for a in node.names)})"
+                )
+        elif isinstance(node, ast.Import) and any(
+            a.name.startswith("sqlalchemy") for a in node.names
+        ):
+            wrong.append(f"{module} imports sqlalchemy")
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in SQL_CALLS
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in ("session", "conn", "connection")
+        ):
+            wrong.append(f"{module}:{node.lineno} runs SQL ({node.func.value.id}.{node.func.attr})")
+    return wrong
+
+
+def test_no_module_above_core_imports_sqlalchemy_or_runs_sql():
+    found = []
+    for mod, path in modules().items():
+        if mod.split(".")[0] in ABOVE_CORE:
+            found += sql_violations(mod, path.read_text())
+    assert not found, "\n".join(sorted(found))
+
+
+def test_the_sql_rule_finds_a_query_above_core():
+    for source in [
+        "from sqlalchemy import select",
+        "import sqlalchemy",
+        "from sqlalchemy.orm import joinedload",
+        "def f(session):\n    return session.scalars(q)",
+        "def f(conn):\n    conn.execute(q)",
+    ]:
+        assert sql_violations("search.service", source), source
+    for source in [
+        "from sqlalchemy.orm import Session",
+        "from sqlalchemy.exc import OperationalError",
+        "def f(session):\n    return get_video(session=session, video_id='x')",
+    ]:
+        assert not sql_violations("search.service", source), source
