@@ -80,7 +80,7 @@ class TokenCheck:
             self._good[key] = (time.monotonic(), dict(user))
             while len(self._good) > self.size:
                 self._good.popitem(last=False)
-        return user
+        return dict(user)
 
 
 @dataclass(frozen=True)

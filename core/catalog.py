@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
+from core.answers import JobView, VideoView
 from core.job_claims import shown_status
 from core.models import Job, JobStatus, Segment, Video, VideoPath, VideoStatus
 
@@ -358,7 +359,7 @@ def ready_segments(*, session: Session) -> list[tuple[Video, Segment]]:
     return [(v, s) for v, s in rows]
 
 
-def video_summary(video: Video, *, segments: int) -> dict[str, Any]:
+def video_summary(video: Video, *, segments: int) -> VideoView:
     """A video as the CLI (`videos --json`) and the API (`/videos`) show it: one shape for both.
     ``segments``: its segment count (see segment_counts)."""
     return {
@@ -374,7 +375,7 @@ def video_summary(video: Video, *, segments: int) -> dict[str, Any]:
     }
 
 
-def job_summary(job: Job) -> dict[str, Any]:
+def job_summary(job: Job) -> JobView:
     """A job as the CLI (`ingest --json`, `jobs --json`) and the API (`/jobs/{id}`) show it."""
     return {
         "job_id": job.id,

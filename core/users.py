@@ -9,12 +9,13 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload
 
+from core.answers import ContinueView, EventView, UserView
 from core.models import Event, EventKind, User, UserRole, Video, VideoStatus, utcnow
 from core.names import name_key
 from core.passwords import hash_password, needs_rehash, verify_password
@@ -199,7 +200,7 @@ def authorize(*, session: Session, token: str | None, user_id: int) -> User:
     return actor
 
 
-def user_summary(user: User) -> dict[str, Any]:
+def user_summary(user: User) -> UserView:
     """A user as the CLI (`user list --json`) and the API show it: never the token hash."""
     return {
         "user_id": user.id,
@@ -357,7 +358,7 @@ def history(
     return list(session.scalars(query))
 
 
-def event_summary(event: Event) -> dict[str, Any]:
+def event_summary(event: Event) -> EventView:
     """An event as the CLI (`event --json`) and the API (`/events`, history) show it."""
     return {
         "event_id": event.id,
@@ -441,7 +442,7 @@ def continue_watching(*, session: Session, user_id: int, limit: int = 20) -> lis
     return [InProgress(video, event.position or 0.0, event.created_at) for event, video in rows]
 
 
-def continue_summary(item: InProgress) -> dict[str, Any]:
+def continue_summary(item: InProgress) -> ContinueView:
     """A continue-watching row as the CLI and the API (`/users/{id}/continue`) show it."""
     duration = item.video.duration
     return {

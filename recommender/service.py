@@ -31,6 +31,7 @@ from recommender.library import Snapshot, VideoLibrary
 from recommender.popularity import popularity_scores, recency_scores
 from recommender.rank import Components, Ranked, RankWeights, RowVectors, rank
 from recommender.reasons import ReasonKind, dominant, reason_text
+from recommender.types import Recommendation
 
 MAX_LIMIT = 100
 HISTORY_READ = 500  # a user's latest events the ranker reads; older ones have decayed to nothing
@@ -42,29 +43,6 @@ def check_limit(limit: int) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit {limit!r} must be between 1 and {MAX_LIMIT}")
     return limit
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    video_id: str
-    path: str
-    title: str
-    score: float
-    reason: str  # a sentence for people
-    reason_kind: str  # ReasonKind: content | co-watch | popular | new | library
-    because_video_id: str | None  # the user's own video the reason names, if any
-
-    def as_dict(self) -> dict[str, Any]:
-        """The contract of `vidsearch recommend --json` and `GET /users/{id}/recommendations`."""
-        return {
-            "video_id": self.video_id,
-            "path": self.path,
-            "title": self.title,
-            "score": round(self.score, 4),
-            "reason": self.reason,
-            "reason_kind": self.reason_kind,
-            "because_video_id": self.because_video_id,
-        }
 
 
 @dataclass(frozen=True)

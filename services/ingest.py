@@ -16,8 +16,8 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from core.answers import JobView
 from core.db import session_scope
 from core.job_claims import adopt, lost_jobs, mark_dispatched
 from core.models import JobStatus
@@ -91,7 +91,7 @@ class Watchers:
 class IngestReport:
     """What ``ingest_paths`` did: every job it ran or followed, as job_summary shows it."""
 
-    jobs: list[dict[str, Any]]
+    jobs: list[JobView]
     asked: list[int]  # the jobs for the paths given: whether they are indexed decides the exit
     waited: bool  # False: served mode without waiting; the jobs were only queued
     outcomes: dict[int, str]  # what each job achieved (see outcome); a missing one did not end
@@ -165,7 +165,7 @@ def _follow(
     them; returns the ids still unfinished when ``timeout`` ran out."""
     files = {v["job_id"]: v["path"] for v in job_views(settings, job_ids)}
 
-    def show(view: dict[str, Any]) -> None:
+    def show(view: JobView) -> None:
         key = view["job_id"]
         if watchers.progress:
             watchers.progress(key, files.get(key, view["path"]), view["stage"], view["progress"])

@@ -6,18 +6,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from core.answers import JobView
 from core.catalog import job_summary, list_jobs
 from core.db import session_scope
 from core.models import JobStatus
 from core.settings import Settings
 
-JobUpdate = Callable[[dict[str, Any]], None]  # a job as job_summary shows it
+JobUpdate = Callable[[JobView], None]  # a job as job_summary shows it
 OK = (JobStatus.SUCCEEDED, JobStatus.SKIPPED)
 
 
-def job_view(settings: Settings, job_id: int) -> dict[str, Any]:
+def job_view(settings: Settings, job_id: int) -> JobView:
     """One job as every front end shows it (LookupError when there is none)."""
     views = job_views(settings, [job_id])
     if not views:
@@ -25,7 +25,7 @@ def job_view(settings: Settings, job_id: int) -> dict[str, Any]:
     return views[0]
 
 
-def job_views(settings: Settings, job_ids: Sequence[int]) -> list[dict[str, Any]]:
+def job_views(settings: Settings, job_ids: Sequence[int]) -> list[JobView]:
     with session_scope(settings) as session:
         return [job_summary(j) for j in list_jobs(session=session, job_ids=job_ids)]
 
@@ -50,8 +50,8 @@ def all_succeeded(outcomes: Iterable[str]) -> bool:
 class Left:
     """What an interrupted run leaves for the next one."""
 
-    interrupted: list[dict[str, Any]]
-    queued: list[dict[str, Any]]
+    interrupted: list[JobView]
+    queued: list[JobView]
 
 
 def left_behind(settings: Settings, job_ids: Sequence[int]) -> Left:

@@ -9,9 +9,10 @@ import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from core import catalog as repo
+from core.answers import JobView, SegmentView, VideoDetailView, VideoView
 from core.catalog import (
     count_jobs,
     count_videos,
@@ -46,15 +47,20 @@ class FileGone(LookupError):
     """The catalog knows the video but none of its files is on disk any more."""
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
-class Page:
-    items: list[dict[str, Any]]
+class Page(Generic[T]):
+    """One page of a listing, and how many there are in all."""
+
+    items: list[T]
     total: int
 
 
 def page_videos(
     settings: Settings, *, status: str | None = None, limit: int | None = None, offset: int = 0
-) -> Page:
+) -> Page[VideoView]:
     """Videos in the order they were added, as video_summary shows them."""
     with session_scope(settings) as session:
         rows = list_videos(session=session, status=status, limit=limit, offset=offset)
@@ -64,14 +70,14 @@ def page_videos(
     return Page(items, total)
 
 
-def page_jobs(settings: Settings, *, limit: int = 200, offset: int = 0) -> Page:
+def page_jobs(settings: Settings, *, limit: int = 200, offset: int = 0) -> Page[JobView]:
     """The newest jobs first."""
     with session_scope(settings) as session:
         items = [job_summary(j) for j in list_jobs(session=session, limit=limit, offset=offset)]
         return Page(items, count_jobs(session=session))
 
 
-def video_detail(settings: Settings, video_id: str) -> dict[str, Any]:
+def video_detail(settings: Settings, video_id: str) -> VideoDetailView:
     """One video with its technical details and every segment (LookupError if unknown)."""
     with session_scope(settings) as session:
         v = repo.get_video(session=session, video_id=video_id)
@@ -89,7 +95,7 @@ def video_detail(settings: Settings, video_id: str) -> dict[str, Any]:
         }
 
 
-def _segment_entry(segment: repo.SegmentDetail) -> dict[str, Any]:
+def _segment_entry(segment: repo.SegmentDetail) -> SegmentView:
     # "seen": what people are told a segment shows (search/describe.py): people, hedged tags,
     # looks and the text on screen, never the classifier's raw top classes.
     looks, people = looks_from_text(segment.looks), people_from_text(segment.people)
@@ -171,7 +177,7 @@ def library_tags(settings: Settings, *, limit: int = 8) -> list[str]:
     return [tag for tag, _ in ranked[:limit]]
 
 
-def failed_files(settings: Settings, *, limit: int = 200) -> list[dict[str, Any]]:
+def failed_files(settings: Settings, *, limit: int = 200) -> list[JobView]:
     """Files whose latest job failed before the catalog had a video for them (not a media file,
     empty, outside the allowed roots, ...), newest first, as job_summary shows the job."""
     with session_scope(settings) as session:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from core.answers import ContinueView
 from core.settings import Settings
 from core.users import continue_summary
 from core.vectors import open_video_index
@@ -61,7 +62,7 @@ def continue_watching(
     name: str | None = None,
     limit: int = 20,
     recommender: Recommender | None = None,
-) -> list[dict[str, Any]]:
+) -> list[ContinueView]:
     """Videos started and not finished, most recent first: ``{"video_id", "path", "title",
     "position", "duration", "progress", "at"}`` each, ``position`` in seconds to resume from."""
     check_limit(limit)

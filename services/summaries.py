@@ -24,9 +24,7 @@ class NoMatchingMoment(LookupError):
     """A focused summary was asked for words no moment of the video matches."""
 
 
-def summaries(
-    settings: Settings, embedder: Callable[[], Embedder] | None = None
-) -> Summaries:
+def summaries(settings: Settings, embedder: Callable[[], Embedder] | None = None) -> Summaries:
     """The summary service; the text encoder (for the extractive method) is only asked for when
     a summary has to be made, not when it is cached. ``embedder`` gives the process's query
     model (services/root.py), so one model serves search and summaries; without it, one is

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from core import users as repo
+from core.answers import EventView, UserView
 from core.db import CatalogUnavailable, session_scope
 from core.models import User, UserRole
 from core.passwords import PasswordError
@@ -97,7 +98,7 @@ def add_user(
         return _with_token(user, token)
 
 
-def list_users(settings: Settings) -> list[dict[str, Any]]:
+def list_users(settings: Settings) -> list[UserView]:
     """Every user, oldest first; never a token or its hash (``has_token`` says whether one exists)."""
     with session_scope(settings) as session:
         return [repo.user_summary(u) for u in repo.list_users(session=session)]
@@ -113,7 +114,7 @@ def new_token(settings: Settings, name: str) -> dict[str, Any]:
         return _with_token(user, repo.issue_token(session=session, user_id=user.id))
 
 
-def local_user(settings: Settings, name: str) -> dict[str, Any]:
+def local_user(settings: Settings, name: str) -> UserView:
     """The user called ``name``, created (without a token) if there is none yet."""
     with session_scope(settings) as session:
         return repo.user_summary(repo.ensure_user(session=session, name=name))
@@ -128,7 +129,7 @@ def user_id_of(settings: Settings, *, user_id: int | None = None, name: str | No
         return _user_in(session, user_id=user_id, name=name).id
 
 
-def authenticate(settings: Settings, token: str | None, *, admin: bool = False) -> dict[str, Any]:
+def authenticate(settings: Settings, token: str | None, *, admin: bool = False) -> UserView:
     """The user an API token belongs to. NotAuthorized: no token, or one that matches nobody
     (the comparison takes the same time either way); Forbidden: ``admin`` asked and the user is
     not one."""
@@ -141,7 +142,7 @@ def authenticate(settings: Settings, token: str | None, *, admin: bool = False) 
         return repo.user_summary(user)
 
 
-def authorize(settings: Settings, token: str | None, user_id: int) -> dict[str, Any]:
+def authorize(settings: Settings, token: str | None, user_id: int) -> UserView:
     """The token's user, if it may read ``user_id``'s history, events and recommendations:
     NotAuthorized (HTTP 401) for no token or a bad one, UnknownUser (HTTP 404) for any other
     user's id, existing or not, so an id tells nobody whether someone exists."""
@@ -188,7 +189,7 @@ def history(
     name: str | None = None,
     limit: int = 50,
     before_id: int | None = None,
-) -> list[dict[str, Any]]:
+) -> list[EventView]:
     """The user's events, newest first; ``before_id`` pages back (ValueError for a limit
     outside 1..HISTORY_MAX)."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= HISTORY_MAX:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from core import users as repo
 from core import web_sessions as sessions
+from core.answers import UserView
 from core.db import session_scope
 from core.passwords import PasswordError
 from core.settings import Settings
@@ -41,7 +42,7 @@ class SignedIn:
 
     cookie: str
     expires_at: datetime
-    user: dict[str, Any]
+    user: UserView
 
 
 def _open(settings: Settings, session: Session, user: User, method: str) -> SignedIn:
@@ -105,7 +106,7 @@ def sign_out(settings: Settings, cookie: str | None) -> bool:
         )
 
 
-def set_password(settings: Settings, name: str, password: str) -> dict[str, Any]:
+def set_password(settings: Settings, name: str, password: str) -> UserView:
     """Set the web UI password of the user called ``name`` (UnknownUser, PasswordError); their
     browsers are signed out."""
     with session_scope(settings) as session:

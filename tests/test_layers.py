@@ -133,6 +133,8 @@ SHARED = (
     "core.timecode",  # how a time is written
     "core.queue",  # the Celery app and its task names: the tasks' own framework
     "search.types",  # result types, query errors and limits
+    "recommender.types",  # the recommendation type
+    "core.answers",  # the catalog's answers: a video, a job, a user, an event
     "search.describe",  # what a segment shows, in the words people read
     "api",  # the CLI starts the API server (vidsearch api)
 )

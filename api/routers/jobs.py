@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import AdminOnly
 from api.deps import AppSettings, Svc, get_services
 from api.schemas import MAX_PAGE_OFFSET, IngestIn, IngestOut, JobOut, JobsOut
+from core.answers import JobView
 from core.errors import BadInput
 from services.ingest import start
 from services.job_views import job_view, job_views
@@ -109,7 +110,5 @@ def jobs(
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
-def job(
-    settings: AppSettings, job_id: Annotated[int, ApiPath(ge=1, le=2**31 - 1)]
-) -> dict[str, Any]:
+def job(settings: AppSettings, job_id: Annotated[int, ApiPath(ge=1, le=2**31 - 1)]) -> JobView:
     return job_view(settings, job_id)

@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, Response
 from api.auth import AdminOnly, Viewer
 from api.deps import AppSettings, Svc
 from api.schemas import MAX_PAGE_OFFSET, SearchOut, SummaryOut, VideoDetailOut, VideosOut
+from core.answers import VideoDetailView
 from search.types import MAX_LIMIT, MAX_QUERY_CHARS, SearchResponse, SummaryResult
 from services.library import (
     Busy,
@@ -39,7 +40,7 @@ def videos(
 
 
 @router.get("/{video_id}", response_model=VideoDetailOut)
-def video(settings: AppSettings, video_id: str) -> dict[str, Any]:
+def video(settings: AppSettings, video_id: str) -> VideoDetailView:
     detail = video_detail(settings, video_id)
     for seg in detail["segment_list"]:
         seg["thumbnail_url"] = f"/videos/{video_id}/segments/{seg['index']}/thumbnail"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.answers import VideoView
 from services.ingest import start, submit
 from services.library import (
     Busy,
@@ -60,7 +61,9 @@ def _retry(app: Services, path: str) -> None:
         st.session_state["library-message"] = ("error", str(exc))
 
 
-def video_row(app: Services, video: dict, card: dict, summary: str | None, *, admin: bool) -> None:
+def video_row(
+    app: Services, video: VideoView, card: dict, summary: str | None, *, admin: bool
+) -> None:
     vid = video["video_id"]
     with st.container(border=True, key=f"lib-{vid}"):
         cols = st.columns([2, 6, 2] if admin else [2, 8], gap="medium")

@@ -3,8 +3,12 @@ and its method, the transcript with clickable timestamps, the visual tags, relat
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import streamlit as st
 
+from core.answers import SegmentView
 from search import describe
 from search.types import QueryError
 from services.library import video_cards, video_detail
@@ -37,7 +41,7 @@ def _segment_line(seg: dict) -> str:
     return f"*{ui.md(seen[0].upper() + seen[1:])}*" if seen else "*–*"
 
 
-def stretches(segments: list[dict]) -> list[dict]:
+def stretches(segments: Sequence[Mapping[str, Any]]) -> list[dict]:
     """Segments as people read a transcript: consecutive silent ones that show the same thing
     are one line, from the first's start to the last's end."""
     out: list[dict] = []
@@ -69,7 +73,7 @@ def _feedback(app: Services, video_id: str) -> None:
         st.caption("Pick who is watching (in the sidebar) to keep a history and likes.")
 
 
-def _transcript(video_id: str, segments: list[dict]) -> None:
+def _transcript(video_id: str, segments: Sequence[Mapping[str, Any]]) -> None:
     lines = stretches(segments)
     if all(line["silent"] for line in lines):
         # One note for the whole video, not "(no speech)" on every line.
@@ -91,7 +95,7 @@ def _transcript(video_id: str, segments: list[dict]) -> None:
                 st.markdown(_segment_line(seg))
 
 
-def seen_in(segments: list[dict]) -> list[str]:
+def seen_in(segments: list[SegmentView]) -> list[str]:
     """What the video shows, once each: the hedged tags, then the looks that hold for at least
     half of it (a city at night is "dark" even where no tag is sure)."""
     tags = sorted({t for s in segments for t in describe.split_tags(s.get("tags"))})
