@@ -31,8 +31,18 @@ function playerOf(target) {
 }
 function settle(video, p, loaded) {
   // Once per element and moment: a new moment (nonce), or a player React mounted afresh.
-  if (p.start == null || video.__vsDone === p.nonce) return;
+  if (p.start == null) return;
   const d = Math.abs(video.currentTime - p.start);
+  if (video.__vsDone === p.nonce) {
+    // Streamlit's own whole-second start can land after ours on a busy page: put the moment
+    // back, once; any other position is the person's.
+    const whole = Math.abs(video.currentTime - Math.floor(p.start)) <= 0.02;
+    if (whole && d > 0.02 && video.__vsMended !== p.nonce) {
+      video.__vsMended = p.nonce;
+      video.currentTime = p.start;
+    }
+    return;
+  }
   if (d <= 0.02) video.__vsDone = p.nonce;
   else if (loaded || d < 1.01) video.currentTime = p.start;  // after Streamlit's whole second
   else video.__vsDone = p.nonce;  // the person sought elsewhere
@@ -64,13 +74,14 @@ export default function(component) {
     p.nonce = data.nonce;
     p.start = data.start;
     // The events can come and go before this runs, or reach an element React then replaces:
-    // look again every quarter second, for up to ten, until this moment is settled.
+    // look again every quarter second until this moment is settled, for up to two minutes (a
+    // busy server can take more than ten seconds to send a file's first bytes).
     let tries = 0;
     const look = () => {
       if (players[name] !== p || p.nonce !== data.nonce) return;  // unmounted, or a new moment
       const video = document.querySelector("." + name + " video");
       if (video && video.readyState >= 1) settle(video, p, true);
-      if ((!video || video.__vsDone !== p.nonce) && ++tries < 40) setTimeout(look, 250);
+      if ((!video || video.__vsDone !== p.nonce) && ++tries < 480) setTimeout(look, 250);
     };
     look();
   }
