@@ -142,7 +142,7 @@ def measure(folder: Path, queries: int, width: int | None = None) -> dict[str, f
     from core.vectors import ann
     from core.vectors.numpy_engine import NumpyStore
     from core.vectors.snapshot import load_snapshot
-    from model_lifecycle.active import load_embedder
+    from model_lifecycle.active import load_query_embedder
     from search.service import LiveIndex, SearchService
 
     if width:
@@ -156,7 +156,9 @@ def measure(folder: Path, queries: int, width: int | None = None) -> dict[str, f
     load_s = time.perf_counter() - t
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(home=Path(tmp))
-        embedder = load_embedder(settings)
+        # What the API, the web UI and the CLI search with (services/root.py): the active space's
+        # text tower exported to ONNX (made at the first query here, as on a new home).
+        embedder = load_query_embedder(settings)
         service = SearchService(settings, embedder, LiveIndex(settings, store, sync=False))
         texts = [QUERIES[i % len(QUERIES)] for i in range(queries)]
         service.search(texts[0])

@@ -40,7 +40,7 @@ from bench.devset import KINDS, PARTS  # noqa: E402
 from core.lexical import sparse_vector  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from core.vectors import SegmentPoint, open_vector_store  # noqa: E402
-from model_lifecycle.active import load_embedder  # noqa: E402
+from model_lifecycle.active import load_embedder, load_query_embedder  # noqa: E402
 from model_lifecycle.calibration import ZERO_SHOT  # noqa: E402
 from search.fusion import Calibration, calibrations  # noqa: E402
 from search.service import SIGNALS, LiveIndex, SearchService  # noqa: E402
@@ -138,7 +138,9 @@ def latency(sizes: list[int], settings: Settings, repeats: int, as_json: bool = 
 
     from bench.large_index import run as run_large
 
-    embedder = load_embedder(settings)
+    # The query path of the API, the web UI and the CLI (services/root.py): the exported text
+    # tower where the active space has one (made by the first query, as on a new home).
+    embedder = load_query_embedder(settings)
     embedder.embed_text(["warm up"])
     rng = np.random.default_rng(0)
     dim = embedder.embed_text(["x"]).shape[1]

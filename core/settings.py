@@ -146,6 +146,12 @@ class Settings(BaseSettings):
         default=None, description="BERT folder; default: shipped MiniLM."
     )
     frame_model: str = Field(default="efficientnet-lite0")
+    vision_model: str | None = Field(
+        default=None,
+        description="A CLIP, SigLIP or SigLIP 2 checkpoint (a folder, or a model id in the local "
+        "Hugging Face cache; `vidsearch models pull ID` fetches one): its image tower embeds the "
+        "clips, its text tower the queries. Unset: the shipped EfficientNet-Lite0 and VideoBERT.",
+    )
     frame_batch_size: int = Field(default=16, ge=1, le=1024)
     whisper_model: str | None = Field(
         default=None, description="CTranslate2 Whisper folder; default: shipped tiny.en."
@@ -257,6 +263,7 @@ class Settings(BaseSettings):
         "qdrant_url",
         "broker_url",
         "text_model",
+        "vision_model",
         "whisper_model",
         "session_secret",
         mode="before",

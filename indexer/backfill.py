@@ -57,9 +57,10 @@ def backfill_segments(settings: Settings, beliefs: Beliefs | None = None) -> int
 
         def beliefs(clips: Sequence[np.ndarray]) -> list[dict[int, float]]:
             # Imported only when there is work: a reindex with none stays a cold, light call.
-            from videobert.embedder import frame_class_beliefs
+            from videobert.embedder import picture_encoder
+            from videobert.picture_words import segment_beliefs
 
-            return frame_class_beliefs(settings, clips)
+            return segment_beliefs(picture_encoder(settings), clips)
 
     done = 0
     while True:

@@ -14,8 +14,11 @@ import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+
+from videobert.registry import MODELS, InferenceModel, ModelMissing
 
 # --- people: HOG + linear SVM (Dalal-Triggs), 64x128 windows --------------------------------------
 # The window's person is ~96 pixels tall, so people 1/6 of a 240-pixel frame high (vtest.avi's
@@ -80,21 +83,43 @@ class _Detectors:
         self.lock = threading.Lock()
 
 
-_detectors: _Detectors | None = None
-_detectors_lock = threading.Lock()
+class PeopleModels(InferenceModel):
+    """The people slot: OpenCV's shipped HOG people detector and face cascades
+    (VIDSEARCH_PEOPLE=false turns the stage off)."""
+
+    slot = "people"
+    setting = "VIDSEARCH_PEOPLE"
+
+    @property
+    def model_name(self) -> str:
+        return "OpenCV HOG people + Haar face cascades (shipped)"
+
+    def locate(self) -> Path:
+        import cv2.data
+
+        folder = Path(cv2.data.haarcascades)
+        for name in ("haarcascade_frontalface_default.xml", "haarcascade_frontalface_alt2.xml"):
+            if not (folder / name).is_file():
+                raise ModelMissing(
+                    slot=self.slot,
+                    setting=self.setting,
+                    value=name,
+                    looked_in=folder,
+                    reason="is missing from opencv's package (reinstall opencv-python-headless)",
+                )
+        return folder
+
+    def _load(self, path: Path) -> _Detectors:
+        import cv2
+
+        # Small frames, and Whisper in a thread beside on 2 cores: threads only contend.
+        cv2.setNumThreads(1)
+        return _Detectors()
 
 
 def detectors() -> _Detectors:
     """The process's detectors, made at the first call."""
-    global _detectors
-    with _detectors_lock:
-        if _detectors is None:
-            import cv2
-
-            # Small frames, and Whisper in a thread beside on 2 cores: threads only contend.
-            cv2.setNumThreads(1)
-            _detectors = _Detectors()
-        return _detectors
+    return MODELS.get("people", None, PeopleModels).load()  # type: ignore[no-any-return]
 
 
 def _grey(rgb: np.ndarray) -> np.ndarray:

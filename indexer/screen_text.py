@@ -12,10 +12,12 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from core.third_party import quiet_third_parties
+from videobert.registry import MODELS, InferenceModel, ModelMissing
 
 # A read whose recogniser confidence (the mean of its characters' probabilities) is below this
 # is dropped. On ~100 frames without text (the shipped footage, opencv-doc and skimage photos)
@@ -97,20 +99,42 @@ class _Engine:
         return [(str(text), float(score)) for text, score, *_ in results]
 
 
-_engine: _Engine | None = None
-_engine_lock = threading.Lock()
+class ScreenTextModels(InferenceModel):
+    """The on-screen text slot: PP-OCRv4's detector and recogniser, shipped inside the
+    rapidocr-onnxruntime wheel (VIDSEARCH_SCREEN_TEXT=false turns the stage off)."""
+
+    slot = "on-screen text"
+    setting = "VIDSEARCH_SCREEN_TEXT"
+
+    @property
+    def model_name(self) -> str:
+        return "PP-OCRv4 detection + recognition (shipped in rapidocr-onnxruntime)"
+
+    def locate(self) -> Path:
+        from importlib.util import find_spec
+
+        spec = find_spec("rapidocr_onnxruntime")
+        folder = Path(spec.origin).parent / "models" if spec and spec.origin else Path("?")
+        if not any(folder.glob("*det*.onnx")) or not any(folder.glob("*rec*.onnx")):
+            raise ModelMissing(
+                slot=self.slot,
+                setting=self.setting,
+                value="PP-OCRv4",
+                looked_in=folder,
+                reason="is missing (reinstall rapidocr-onnxruntime)",
+            )
+        return folder
+
+    def _load(self, path: Path) -> _Engine:
+        import cv2
+
+        cv2.setNumThreads(1)  # its resizes and warps: tiny images, threads cost more
+        return _Engine()
 
 
 def engine() -> _Engine:
     """The process's OCR models, loaded at the first call (~0.3 s)."""
-    global _engine
-    with _engine_lock:
-        if _engine is None:
-            import cv2
-
-            cv2.setNumThreads(1)  # its resizes and warps: tiny images, threads cost more
-            _engine = _Engine()
-        return _engine
+    return MODELS.get("on-screen text", None, ScreenTextModels).load()  # type: ignore[no-any-return]
 
 
 def _check(rgb: np.ndarray) -> None:

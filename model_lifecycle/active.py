@@ -25,13 +25,13 @@ import numpy as np
 from core.db import session_scope
 from core.settings import Settings
 from model_lifecycle.spaces import ModelRef, read_spaces, ref_of
-from videobert.locations import query_encoder_folder, zero_shot_name
+from videobert.locations import query_encoder_folder, vision_space_name, zero_shot_name
 from videobert.options import ModelOptions, model_options
+from videobert.picture_words import FrameEncoderLike, PictureWords
 from videobert.query_encoder import QueryEncoder, load_query_encoder
 
 if TYPE_CHECKING:
-    from videobert.embedder import Embedder, VideoBertEmbedder
-    from videobert.frames import FrameFeatures
+    from videobert.embedder import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -114,16 +114,25 @@ def space_embedder(source: Settings | ModelOptions, ref: ModelRef | None) -> Emb
     return embedder
 
 
-class ActiveEmbedder:
-    """The active VideoBERT, followed across swaps: every call checks the active-model record
+class ActiveEmbedder(PictureWords):
+    """The active model, followed across swaps: every call checks the active-model record
     (one ``stat``) and moves to the new model when it changed, so a long-running process
-    (API, UI, worker) embeds queries in the space the catalog's vectors are in."""
+    (API, UI, worker) embeds queries in the space the catalog's vectors are in. The picture's
+    features and words come from the configured frame encoder without building the model."""
 
     def __init__(self, source: Settings | ModelOptions) -> None:
         self.options = model_options(source)
+        self.tags_per_segment = self.options.tags_per_segment
+        self.tag_min_probability = self.options.tag_min_probability
         self._stamp: tuple[int, int] | None | bool = False  # False: never looked
-        self._current: VideoBertEmbedder | None = None
+        self._current: Embedder | None = None
         self._lock = threading.Lock()
+
+    @property
+    def frames(self) -> FrameEncoderLike:  # type: ignore[override]
+        from videobert.embedder import picture_encoder
+
+        return picture_encoder(self.options)
 
     def _file_stamp(self) -> tuple[int, int] | None:
         try:
@@ -132,23 +141,19 @@ class ActiveEmbedder:
             return None
         return (st.st_mtime_ns, st.st_size)
 
-    def current(self) -> VideoBertEmbedder:
+    def current(self) -> Embedder:
         stamp = self._file_stamp()
         if self._current is not None and stamp == self._stamp:
             return self._current
         with self._lock:
             if self._current is None or stamp != self._stamp:
-                from videobert.embedder import VideoBertEmbedder
-
                 built = embedder_for(self.options, read_active(self.options.home))
-                if not isinstance(built, VideoBertEmbedder):
-                    raise TypeError(f"the active model is not a VideoBERT: {built.name}")
                 if self._current is not None and built.name != self._current.name:
                     log.info("active embedder is now %s", built.name)
                 self._current, self._stamp = built, stamp
             return self._current
 
-    def refresh(self) -> VideoBertEmbedder:
+    def refresh(self) -> Embedder:
         """Look at the record again even if its file looks unchanged."""
         with self._lock:
             self._stamp = False
@@ -158,32 +163,11 @@ class ActiveEmbedder:
     def name(self) -> str:
         return self.current().name
 
-    def encode_frames(self, frames: np.ndarray) -> FrameFeatures:
-        from videobert.embedder import shared_encoders
-
-        return shared_encoders(self.options)[0].encode(frames)
-
     def embed_video(self, segments: Sequence[np.ndarray]) -> np.ndarray:
         return self.current().embed_video(segments)
 
     def embed_text(self, texts: Sequence[str]) -> np.ndarray:
         return self.current().embed_text(texts)
-
-    def visual_tags(self, segments: Sequence[np.ndarray]) -> list[list[str]]:
-        from videobert.embedder import frame_tags
-
-        # The frame encoder's classes: the same in every space, no transformer needed.
-        return frame_tags(self.options, segments)
-
-    def caption_words(self, segments: Sequence[np.ndarray]) -> list[list[str]]:
-        from videobert.embedder import frame_caption_words
-
-        return frame_caption_words(self.options, segments)
-
-    def class_beliefs(self, segments: Sequence[np.ndarray]) -> list[dict[int, float]]:
-        from videobert.embedder import frame_class_beliefs
-
-        return frame_class_beliefs(self.options, segments)
 
     def align_scores(self, query: str, segments: Sequence[np.ndarray]) -> list[float]:
         return self.current().align_scores(query, segments)
@@ -193,12 +177,13 @@ def load_embedder(source: Settings | ModelOptions) -> Embedder:
     """The active embedder for these settings: the class-name bridge when
     ``embedder == "bridge"``, else the active VideoBERT (see ``ActiveEmbedder``).
     Weights load lazily, once per process."""
-    from videobert.embedder import configured_embedder, shared_encoders
+    from videobert.embedder import configured_embedder, picture_encoder
 
     options = model_options(source)
-    if options.embedder == "bridge":
+    if options.embedder == "bridge" and options.vision_model is None:
         return configured_embedder(options)
-    shared_encoders(options)  # a bad frame model is refused here, not at the first call
+    # A missing or broken frame or vision model is refused here, not at the first call.
+    picture_encoder(options)
     return ActiveEmbedder(options)
 
 
@@ -209,21 +194,24 @@ def active_space_name(options: ModelOptions) -> str | None:
     """The name of the space queries must be embedded in, read from files alone (no model):
     the active trained model's, else the saved zero-shot build's; None when neither is known
     without building a model (the bridge, or a zero-shot model never built on this home)."""
-    if options.embedder == "bridge":
+    if options.embedder == "bridge" and options.vision_model is None:
         return None
     ref = read_active(options.home)
     if ref is not None:
         return ref.name
+    if options.vision_model is not None:
+        return vision_space_name(options)
     return zero_shot_name(options)
 
 
 def ensure_query_encoder(home: Path, embedder: Embedder) -> QueryEncoder | None:
-    """The exported text tower of a VideoBERT embedder's space, exported now if missing (once
-    per model version: a second or two with torch already loaded). None for other embedders."""
+    """The exported text tower of a VideoBERT or vision-language embedder's space, exported now
+    if missing (once per model version: seconds with torch already loaded). None for others."""
     from videobert.embedder import VideoBertEmbedder
     from videobert.query_encoder import export_query_encoder
+    from videobert.vision_language import VisionLanguageEmbedder
 
-    if not isinstance(embedder, VideoBertEmbedder):
+    if not isinstance(embedder, VideoBertEmbedder | VisionLanguageEmbedder):
         return None
     folder = query_encoder_folder(home, embedder.name)
     found = load_query_encoder(folder)
@@ -245,7 +233,7 @@ def prepare_query_encoder(settings: Settings) -> None:
         ensure_query_encoder(settings.home, embedder.current())
 
 
-class QueryEmbedder:
+class QueryEmbedder(ActiveEmbedder):
     """The active model for a process that mostly embeds queries (search): ``embed_text``
     through the active space's exported text tower when there is one (no torch, no
     transformers: a cold ``vidsearch search`` answers in about a second), everything else
@@ -253,59 +241,40 @@ class QueryEmbedder:
     first use. Follows swaps like ``ActiveEmbedder``."""
 
     def __init__(self, source: Settings | ModelOptions) -> None:
-        self.options = model_options(source)
-        self.full = ActiveEmbedder(self.options)
-        self._stamp: tuple[int, int] | None | bool = False
+        super().__init__(source)
+        self._name_stamp: tuple[int, int] | None | bool = False
         self._name: str | None = None
         self._encoders: dict[str, QueryEncoder | None] = {}
-        self._lock = threading.Lock()
+        self._encoders_lock = threading.Lock()
 
     @property
     def name(self) -> str:
-        stamp = self.full._file_stamp()
-        if self._name is None or stamp != self._stamp:
-            self._name = active_space_name(self.options) or self.full.name
-            self._stamp = stamp
+        stamp = self._file_stamp()
+        if self._name is None or stamp != self._name_stamp:
+            self._name = active_space_name(self.options) or self.current().name
+            self._name_stamp = stamp
         return self._name
 
     def _encoder(self, name: str) -> QueryEncoder | None:
-        with self._lock:
+        with self._encoders_lock:
             if name not in self._encoders:
                 found = load_query_encoder(query_encoder_folder(self.options.home, name))
                 if found is None:
                     # The first query of a new model: export it for every later process.
-                    found = ensure_query_encoder(self.options.home, self.full.current())
+                    found = ensure_query_encoder(self.options.home, self.current())
                 self._encoders[name] = found if found is not None and found.name == name else None
             return self._encoders[name]
 
     def embed_text(self, texts: Sequence[str]) -> np.ndarray:
         encoder = self._encoder(self.name)
         if encoder is None:
-            return self.full.embed_text(texts)
+            return super().embed_text(texts)
         return encoder.embed_text(list(texts))
-
-    def encode_frames(self, frames: np.ndarray) -> FrameFeatures:
-        return self.full.encode_frames(frames)
-
-    def embed_video(self, segments: Sequence[np.ndarray]) -> np.ndarray:
-        return self.full.embed_video(segments)
-
-    def visual_tags(self, segments: Sequence[np.ndarray]) -> list[list[str]]:
-        return self.full.visual_tags(segments)
-
-    def caption_words(self, segments: Sequence[np.ndarray]) -> list[list[str]]:
-        return self.full.caption_words(segments)
-
-    def class_beliefs(self, segments: Sequence[np.ndarray]) -> list[dict[int, float]]:
-        return self.full.class_beliefs(segments)
-
-    def align_scores(self, query: str, segments: Sequence[np.ndarray]) -> list[float]:
-        return self.full.align_scores(query, segments)
 
 
 def load_query_embedder(source: Settings | ModelOptions) -> Embedder:
     """The embedder of a search process (see QueryEmbedder); the bridge as it is."""
     options = model_options(source)
-    if options.embedder == "bridge":
+    if options.embedder == "bridge" and options.vision_model is None:
         return load_embedder(options)
     return QueryEmbedder(options)

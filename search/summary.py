@@ -5,10 +5,9 @@ extractive summary (MMR over MiniLM sentence embeddings) that says so. Cached pe
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
-import os
 import re
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,8 @@ from core.settings import Settings
 from core.timecode import clock
 from search import describe
 from search.types import SummaryResult
+from videobert.model_files import locate_checkpoint
+from videobert.registry import MODELS, HubCheckpoint, ModelMissing
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -140,55 +141,59 @@ def extractive_summary(
     return "\n".join(lines)
 
 
-class BartSummarizer:
-    """BART from a local checkpoint (a folder, or a name in the local Hugging Face cache).
+class BartSummarizer(HubCheckpoint):
+    """The summarizer slot: BART or another seq2seq summarizer from a local checkpoint (a
+    folder, or a name in the local Hugging Face cache; ``vidsearch models pull`` fetches one).
 
-    ``available()`` is False when nothing is on disk: nothing is ever downloaded.
+    ``available()`` is False when nothing usable is on disk: summaries are then extractive, and
+    nothing is ever downloaded.
     """
 
+    slot = "summarizer"
+    setting = "VIDSEARCH_SUMMARY_MODEL"
+
     def __init__(self, model: str, max_summary_tokens: int = 120) -> None:
-        self.model_name = model
+        super().__init__(model)
         self.max_summary_tokens = max_summary_tokens
-        self._loaded: tuple[Any, Any] | None = None
         self._missing = False
-        self._lock = threading.Lock()
 
-    def load(self) -> tuple[Any, Any] | None:
-        with self._lock:
-            if self._loaded is None and not self._missing:
-                try:
-                    from transformers import AutoTokenizer, BartForConditionalGeneration
+    @property
+    def model_name(self) -> str:
+        return self.value
 
-                    tok = AutoTokenizer.from_pretrained(self.model_name, local_files_only=True)
-                    model = BartForConditionalGeneration.from_pretrained(
-                        self.model_name, local_files_only=True
-                    )
-                    self._loaded = (tok, model.eval())
-                except (OSError, ValueError) as exc:
-                    log.info(
-                        "no local BART checkpoint %r (%s): summaries are extractive",
-                        self.model_name,
-                        exc,
-                    )
-                    self._missing = True
-            return self._loaded
+    def problem(self, folder: Path) -> str | None:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        if not config.get("is_encoder_decoder"):
+            return f"its model type {config.get('model_type')!r} is not a seq2seq summarizer"
+        return None
+
+    def _load(self, path: Path) -> tuple[Any, Any]:
+        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        model = AutoModelForSeq2SeqLM.from_pretrained(path, local_files_only=True)
+        return tok, model.eval()
+
+    def load(self) -> tuple[Any, Any] | None:  # type: ignore[override]
+        """The tokenizer and model, or None where there is no usable checkpoint (a summary is
+        then extractive: the summarizer is the one slot with a fallback)."""
+        if self._missing:
+            return None
+        try:
+            return super().load()  # type: ignore[no-any-return]
+        except (ModelMissing, OSError, ValueError) as exc:
+            log.info("no local summarizer %r (%s): summaries are extractive", self.value, exc)
+            self._missing = True
+            return None
 
     def on_disk(self) -> bool:
         """Whether a checkpoint of this name is on disk, found without importing transformers
         (a summary that is cached already must not pay for that import)."""
-        if self._loaded is not None:
+        if self.loaded:
             return True
         if self._missing:
             return False
-        folder = Path(self.model_name).expanduser()
-        if folder.is_dir():
-            return (folder / "config.json").is_file()
-        hub = Path(
-            os.environ.get("HF_HUB_CACHE")
-            or Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface")) / "hub"
-        )
-        snapshots = hub / f"models--{self.model_name.replace('/', '--')}" / "snapshots"
-        return any(snapshots.glob("*/config.json"))
+        return locate_checkpoint(self.value).folder is not None
 
     def available(self) -> bool:
         return self.on_disk() and self.load() is not None
@@ -328,10 +333,5 @@ def summaries_for(settings: Settings, embed_text: EmbedText) -> Summaries:
     return Summaries(embed_text=embed_text, bart=_bart(model), sentences=settings.summary_sentences)
 
 
-_barts: dict[str, BartSummarizer] = {}
-
-
 def _bart(model: str) -> BartSummarizer:
-    if model not in _barts:
-        _barts[model] = BartSummarizer(model)
-    return _barts[model]
+    return MODELS.get("summarizers", model, lambda: BartSummarizer(model))

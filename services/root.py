@@ -87,7 +87,9 @@ class Services:
         catalog (a swap this machine's file never heard of), the indexing models loaded."""
         from indexer.pipeline import load_models
         from model_lifecycle.active import reconcile_active_file
+        from services.model_slots import check_models
 
+        check_models(self.settings)
         try:
             reconcile_active_file(self.settings)
         except Exception as exc:  # noqa: BLE001 - the catalog may be down at start; tasks retry
@@ -99,7 +101,9 @@ class Services:
         first request, not during it; in the embedded mode, take up the jobs a stopped process
         left, and drop the partial uploads it left."""
         from services.ingest import drop_partial_uploads
+        from services.model_slots import check_models
 
+        check_models(self.settings)  # a missing model stops the process here, in one line
         self.embedder.embed_text(["warm up"])
         self.search.live.ensure_fresh()
         self.recommender.library.snapshot()

@@ -33,6 +33,12 @@ def summaries(settings: Settings, embedder: Callable[[], Embedder] | None = None
 
     def embed_text(texts: list[str]) -> np.ndarray:
         nonlocal loaded
+        if settings.vision_model:
+            # A vision-language text tower knows captions, not how close two sentences are:
+            # the extractive method keeps the text slot's sentence encoder (MiniLM).
+            from videobert.embedder import shared_encoders
+
+            return shared_encoders(settings)[1].encode(list(texts))
         if loaded is None:
             loaded = embedder() if embedder else load_query_embedder(settings)
         return loaded.embed_text(texts)

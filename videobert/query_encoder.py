@@ -42,6 +42,12 @@ class QueryEncoder:
         self.name: str = record["name"]
         self.dim: int = int(record["dim"])
         self.max_tokens: int = int(record["max_tokens"])
+        # How the model's own tokenizer call is reproduced (VideoBERT adds its special tokens
+        # itself; CLIP and SigLIP take the tokenizer's, and SigLIP is padded to full length).
+        self.add_special_tokens: bool = bool(record.get("add_special_tokens", False))
+        self.pad_to: int | None = record.get("pad_to")
+        self.pad_id: int = int(record.get("pad_id") or 0)
+        self.pad_left: bool = record.get("padding_side") == "left"
         self.threads = threads
         self._session: Any = None
         self._tokenizer: Any = None
@@ -75,14 +81,17 @@ class QueryEncoder:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         session, tokenizer = self.load()
-        encoded = tokenizer.encode_batch(list(texts), add_special_tokens=False)
-        width = max(len(e.ids) for e in encoded)
-        ids = np.zeros((len(encoded), width), np.int64)
+        encoded = tokenizer.encode_batch(list(texts), add_special_tokens=self.add_special_tokens)
+        width = self.pad_to or max(len(e.ids) for e in encoded)
+        ids = np.full((len(encoded), width), self.pad_id, np.int64)
         mask = np.zeros((len(encoded), width), np.int64)
         for row, e in enumerate(encoded):
-            ids[row, : len(e.ids)] = e.ids
-            mask[row, : len(e.ids)] = 1
-        (vectors,) = session.run(None, {"ids": ids, "mask": mask})
+            at = width - len(e.ids) if self.pad_left else 0
+            ids[row, at : at + len(e.ids)] = e.ids
+            mask[row, at : at + len(e.ids)] = 1
+        wanted = {i.name for i in session.get_inputs()}  # SigLIP's tower takes no mask
+        feeds = {k: v for k, v in {"ids": ids, "mask": mask}.items() if k in wanted}
+        (vectors,) = session.run(None, feeds)
         return np.asarray(vectors, dtype=np.float32)
 
 
@@ -100,8 +109,10 @@ def load_query_encoder(folder: Path) -> QueryEncoder | None:
 
 
 def export_query_encoder(embedder: Any, folder: Path) -> Path:
-    """Export a VideoBertEmbedder's text tower and tokenizer into ``folder`` (atomically: a
-    reader finds the old export or the new one, never half of one)."""
+    """Export the text tower and tokenizer of a VideoBertEmbedder or a VisionLanguageEmbedder
+    into ``folder`` (atomically: a reader finds the old export or the new one, never half)."""
+    if hasattr(embedder, "vlm"):
+        return _export_vision_language(embedder, folder)
     import torch
 
     from videobert.model import tokenize
@@ -117,25 +128,80 @@ def export_query_encoder(embedder: Any, folder: Path) -> Path:
             return self.model.embed_text(ids, mask)  # type: ignore[no-any-return]
 
     max_tokens = int(model.config.max_text_tokens)
+    ids, mask = tokenize(embedder.tokenizer, ["a query", "another longer query"], max_tokens)
+    record = {"name": embedder.name, "max_tokens": max_tokens}
+    return _write(TextTower().eval(), (ids, mask), embedder.tokenizer, record, folder)
+
+
+def _export_vision_language(embedder: Any, folder: Path) -> Path:
+    """A CLIP or SigLIP text tower, in float32 on the CPU (where search processes run it)."""
+    import torch
+
+    vlm = embedder.vlm
+    loaded = vlm.load()
+    model = loaded.model
+    if vlm.device != "cpu" or model.dtype != torch.float32:
+        import transformers
+
+        from videobert.vision_language import KINDS
+
+        cls = getattr(transformers, KINDS[loaded.kind][0])
+        model = cls.from_pretrained(vlm.locate(), local_files_only=True, dtype=torch.float32)
+    model = model.eval().cpu()
+    uses_mask = loaded.kind == "clip"
+
+    class TextTower(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, ids: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+            from videobert.vision_language import _pooled
+
+            out = self.model.get_text_features(input_ids=ids, attention_mask=mask)
+            return torch.nn.functional.normalize(_pooled(out).float(), dim=-1)
+
+    batch = {k: v.cpu() for k, v in vlm.text_inputs(["a query", "another longer query"]).items()}
+    inputs = (batch["input_ids"], batch["attention_mask"]) if uses_mask else (batch["input_ids"],)
+    pad_id = loaded.tokenizer.pad_token_id
+    record = {
+        "name": embedder.name,
+        "max_tokens": loaded.text_length,
+        "add_special_tokens": True,
+        "pad_to": None if uses_mask else loaded.text_length,
+        "pad_id": int(pad_id) if pad_id is not None else 0,
+        "padding_side": getattr(loaded.tokenizer, "padding_side", "right"),
+    }
+    return _write(TextTower().eval(), inputs, loaded.tokenizer, record, folder)
+
+
+def _write(
+    tower: Any, inputs: tuple[Any, ...], tokenizer: Any, record: dict[str, Any], folder: Path
+) -> Path:
+    import torch
+
     folder = Path(folder)
     tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}-{threading.get_ident()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    ids, mask = tokenize(embedder.tokenizer, ["a query", "another longer query"], max_tokens)
-    with torch.inference_mode():
-        dim = int(model.embed_text(ids[:1], mask[:1]).shape[1])
-    with warnings.catch_warnings():
-        # The tracer's notes on Python branches in the model: the exported graph is checked
-        # against the model itself (tests), and a user running an ingest should not see them.
-        warnings.simplefilter("ignore")
-        _export(TextTower().eval(), ids, mask, tmp / MODEL_FILE)
-    _optimize(tmp / MODEL_FILE, tmp / OPTIMIZED_FILE)
-    backend = getattr(embedder.tokenizer, "backend_tokenizer", None)
-    if backend is None:
-        raise ValueError("the model's tokenizer has no fast (tokenizers) backend to export")
-    backend.save(str(tmp / TOKENIZER_FILE))
-    record = {"format": FORMAT, "name": embedder.name, "dim": dim, "max_tokens": max_tokens}
-    (tmp / RECORD_FILE).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    try:
+        with torch.inference_mode():
+            dim = int(tower(*(x[:1] for x in inputs)).shape[1])
+        with warnings.catch_warnings():
+            # The tracer's notes on Python branches in the model: the exported graph is checked
+            # against the model itself (tests), and a user running an ingest should not see them.
+            warnings.simplefilter("ignore")
+            _export(tower, inputs, tmp / MODEL_FILE)
+        _optimize(tmp / MODEL_FILE, tmp / OPTIMIZED_FILE)
+        backend = getattr(tokenizer, "backend_tokenizer", None)
+        if backend is None:
+            raise ValueError("the model's tokenizer has no fast (tokenizers) backend to export")
+        backend.save(str(tmp / TOKENIZER_FILE))
+        full = {"format": FORMAT, **record, "dim": dim}
+        (tmp / RECORD_FILE).write_text(json.dumps(full, indent=1) + "\n", encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     if folder.exists():
         old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
         folder.rename(old)
@@ -147,16 +213,17 @@ def export_query_encoder(embedder: Any, folder: Path) -> Path:
     return folder
 
 
-def _export(module: Any, ids: Any, mask: Any, path: Path) -> None:
+def _export(module: Any, inputs: tuple[Any, ...], path: Path) -> None:
     import torch
 
+    names = ["ids", "mask"][: len(inputs)]
     torch.onnx.export(
         module,
-        (ids, mask),
+        inputs,
         str(path),
-        input_names=["ids", "mask"],
+        input_names=names,
         output_names=["vectors"],
-        dynamic_axes={"ids": {0: "batch", 1: "tokens"}, "mask": {0: "batch", 1: "tokens"}},
+        dynamic_axes={n: {0: "batch", 1: "tokens"} for n in names},
         opset_version=17,
         dynamo=False,
     )

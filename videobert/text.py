@@ -9,9 +9,15 @@ import numpy as np
 import torch
 
 from videobert.locations import default_text_model_path
+from videobert.registry import InferenceModel, ModelMissing
 
 
-class TextEncoder:
+class TextEncoder(InferenceModel):
+    """The text slot: a BERT folder (VIDSEARCH_TEXT_MODEL), by default the shipped MiniLM."""
+
+    slot = "text"
+    setting = "VIDSEARCH_TEXT_MODEL"
+
     def __init__(
         self,
         model_path: str | Path | None = None,
@@ -19,33 +25,48 @@ class TextEncoder:
         batch_size: int = 64,
         max_length: int = 256,
     ) -> None:
+        super().__init__()
+        self.shipped = not model_path
         self.model_path = Path(model_path) if model_path else default_text_model_path()
-        self.device = device or torch.device("cpu")
+        self._device = device or torch.device("cpu")
         self.batch_size = batch_size
         self.max_length = max_length
-        self._model: Any = None
-        self._tokenizer: Any = None
+
+    @property
+    def device(self) -> str:
+        return self._device.type
 
     @property
     def name(self) -> str:
         return self.model_path.name if self.model_path.name != "model" else "all-MiniLM-L6-v2"
 
-    def load(self):  # type: ignore[no-untyped-def]
-        if self._model is None:
-            from transformers import AutoModel, AutoTokenizer
-            from transformers.utils import logging as hf_logging
+    @property
+    def model_name(self) -> str:
+        return f"{self.name} (shipped)" if self.shipped else str(self.model_path)
 
-            hf_logging.disable_progress_bar()  # no weight-loading bars in CLI output
-
-            if not (self.model_path / "config.json").is_file():
-                raise FileNotFoundError(f"text model folder {self.model_path} has no config.json")
-            self._tokenizer = AutoTokenizer.from_pretrained(self.model_path, local_files_only=True)
-            self._model = (
-                AutoModel.from_pretrained(self.model_path, local_files_only=True)
-                .eval()
-                .to(self.device)
+    def locate(self) -> Path:
+        if not (self.model_path / "config.json").is_file():
+            raise ModelMissing(
+                slot=self.slot,
+                setting=self.setting,
+                value=str(self.model_path),
+                looked_in=self.model_path,
+                reason="is not a folder with a config.json",
             )
-        return self._model, self._tokenizer
+        return self.model_path
+
+    def _load(self, path: Path) -> tuple[Any, Any]:
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no weight-loading bars in CLI output
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        model = AutoModel.from_pretrained(path, local_files_only=True).eval().to(self._device)
+        return model, tokenizer
+
+    def load(self) -> tuple[Any, Any]:
+        model, tokenizer = super().load()
+        return model, tokenizer
 
     @property
     def dim(self) -> int:
@@ -63,7 +84,7 @@ class TextEncoder:
                 truncation=True,
                 max_length=self.max_length,
                 return_tensors="pt",
-            ).to(self.device)
+            ).to(self._device)
             hidden = model(**batch).last_hidden_state  # (batch, seq, hidden)
             mask = batch["attention_mask"].unsqueeze(-1).float()
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)

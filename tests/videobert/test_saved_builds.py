@@ -22,7 +22,7 @@ def clips() -> list[np.ndarray]:
 
 def fresh_process() -> None:
     """Forget the models this process built, as a new process would not have them."""
-    embedder_module._embedders.clear()
+    embedder_module.MODELS.clear("videobert")
 
 
 def test_the_saved_zero_shot_model_gives_the_vectors_of_one_built_in_memory(tmp_path, monkeypatch):

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from core.logs import install_redaction
 from core.settings import SettingsError, get_settings
 from core.third_party import quiet_third_parties
-from ui.cli import ingest, library, search, serve, train, users, web
+from ui.cli import ingest, library, models, search, serve, train, users, web
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     ingest.add_parser(sub)
     library.add_parsers(sub)
+    models.add_parser(sub)
     search.add_parsers(sub)
     serve.add_parsers(sub)
     train.add_parser(sub)

@@ -59,6 +59,10 @@ def _stop_cleanly_on_sigterm() -> Iterator[None]:
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from services.ingest import IngestStopped, NothingToIngest, Watchers, ingest_paths
+    from ui.cli.models import models_ready
+
+    if not models_ready("ingest", settings):
+        return 2
 
     bars = Bars(enabled=not args.json and sys.stderr.isatty())
     watchers = Watchers(

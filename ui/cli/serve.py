@@ -30,6 +30,10 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         )
     from services.ingest import dispatch, resume_orphans
     from services.tasks import app  # registers the tasks on the app it runs
+    from ui.cli.models import models_ready
+
+    if not models_ready("worker", settings):
+        return 2
 
     # Jobs a person stopped part way (interrupted) go back to the queue; what a dead worker
     # held comes back from the broker by itself (acks_late). A catalog that is restarting must
@@ -65,7 +69,10 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from api.app import create_app
+    from ui.cli.models import models_ready
 
+    if not models_ready("api", settings):
+        return 2
     # The start-up line says who may call (api/auth.py); uvicorn logs its own at INFO too.
     logging.getLogger("vidsearch").setLevel(logging.INFO)
     # Forwarded addresses are believed only from the proxies the settings name: otherwise any

@@ -57,6 +57,10 @@ def streamlit_argv(args: argparse.Namespace, environ: Mapping[str, str]) -> list
 
 
 def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
+    from ui.cli.models import models_ready
+
+    if not models_ready("ui", settings):
+        return 2
     env = dict(os.environ)
     # The app imports this project's packages, wherever Streamlit starts it from.
     root = str(APP.parents[2])
