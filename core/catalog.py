@@ -293,6 +293,25 @@ def segment_thumbnails(
     return {(v, i): t for v, i, t in rows}
 
 
+def video_thumbnails(*, session: Session, video_id: str) -> list[str | None]:
+    """The video's segments' thumbnails in segment order (relative to the thumbnails folder)."""
+    return list(
+        session.scalars(
+            select(Segment.thumbnail).where(Segment.video_id == video_id).order_by(Segment.index)
+        )
+    )
+
+
+def ready_spaces(*, session: Session) -> dict[str, int]:
+    """The vector spaces ready videos are in, each with how many videos."""
+    rows = session.execute(
+        select(Video.embedding_model, func.count(Video.id))
+        .where(Video.status == VideoStatus.READY)
+        .group_by(Video.embedding_model)
+    ).all()
+    return {str(name): int(n) for name, n in rows if name}
+
+
 def ready_segment_tags(*, session: Session) -> list[tuple[str, str]]:
     """(video id, comma-separated tags) of every ready video's segments that have tags."""
     rows = session.execute(

@@ -21,7 +21,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The newest migration: a catalog already there needs no Alembic at all (importing it and
 # reading every migration script costs a cold CLI call a few hundred milliseconds).
 # tests/core/test_catalog.py checks that it names Alembic's head.
-SCHEMA_HEAD = "0008"
+SCHEMA_HEAD = "0009"
 _schema_lock = threading.Lock()
 
 # What a catalog that cannot do the work right now raises (down, restarting, locked): callers

@@ -169,6 +169,8 @@ class Segment(Base):
     # for every ready video at once, so search never mixes two spaces.
     next_video_vector: Mapped[bytes | None] = mapped_column(LargeBinary)
     next_text_vector: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The clips' features by the pending space's vision model, when it is another one.
+    next_clip_features: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     video: Mapped[Video] = relationship(back_populates="segments")
 
@@ -186,6 +188,10 @@ class EmbeddingSpace(Base):
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))  # the embedder's name
     checkpoint: Mapped[str | None] = mapped_column(Text)  # relative to VIDSEARCH_HOME
+    # The vision-language model whose pictures the space's clips are read by (a folder or a hub
+    # id); None: the shipped EfficientNet-Lite0. A pending space that differs here from the
+    # active one is filled by decoding the videos again (services/model_switch.py).
+    vision_model: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 

@@ -18,7 +18,7 @@ from core.looks import looks_to_text
 from core.models import Segment
 from core.people import people_to_text
 from indexer.embed import EmbeddedSegment, SpaceVectors
-from model_lifecycle.spaces import set_next_vectors
+from model_lifecycle.spaces import ModelRef, name_active_space, set_next_vectors
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -136,6 +136,10 @@ def commit_in_spaces(
     caller's transaction; raises SpacesMoved when a space this ingest has no vectors for
     became active or pending (the caller embeds in it and commits again)."""
     active, pending = spaces.needed(session)
+    if spaces.follows_spaces and isinstance(spaces.pictures, str):
+        # A library's first vision-language vectors name its space, vision model and all, so
+        # a later change of VIDSEARCH_VISION_MODEL is seen as a switch (services/model_switch.py).
+        name_active_space(session=session, ref=ModelRef(active, None, spaces.pictures))
     video, text = spaces.vectors[active]
     rows = [
         replace(s, video_vector=v, text_vector=t)

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.db import session_scope
+from core.errors import TransientError
 from core.settings import Settings
 from indexer.sample import PlannedSegment
-from model_lifecycle.active import ActiveEmbedder, space_embedder
+from model_lifecycle.active import ActiveEmbedder, space_embedder, vision_of
 from model_lifecycle.spaces import ModelRef, lock_spaces, read_spaces, ref_of
 from videobert.embedder import Embedder
 
@@ -66,21 +67,47 @@ class SpacesMoved(Exception):
         self.refs = refs
 
 
+def pictures_of(embedder: Embedder) -> str | None:
+    """The vision model an embedder's frames are read by now (None: the shipped encoder)."""
+    if isinstance(embedder, ActiveEmbedder):
+        return vision_of(embedder.options, embedder.active_ref())
+    return None
+
+
+class PicturesChanged(TransientError):
+    """The active space now reads pictures with another vision model than this ingest's clip
+    features came from: the job runs again (its retry decodes with the new model)."""
+
+
 class SpaceVectors:
     """One ingest's vectors in each space it must write.
 
     An ``ActiveEmbedder`` (the default) follows the catalog's spaces: the vectors committed as
     the segments' own are the active space's, and during a transition the pending space's go
-    beside them. Any other embedder (the bridge, or one a caller passes in) is its own space.
+    beside them, when that space reads pictures with the same model (a switch to another vision
+    model re-embeds the video from its file later: services/model_switch.py). Any other
+    embedder (the bridge, or one a caller passes in) is its own space.
     """
 
-    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Embedder, *, pictures: str | None | bool = False
+    ) -> None:
+        """``pictures``: the vision model the clips were read by, as ``pictures_of`` told
+        before the frames were encoded (False: as the active space reads them now)."""
         self.settings = settings
         self.embedder = embedder
         self.follows_spaces = isinstance(embedder, ActiveEmbedder)
         self.vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.clips: list[np.ndarray] = []
         self.captions: list[str] = []
+        self.pictures = pictures_of(embedder) if pictures is False else pictures
+
+    def _vision(self, ref: ModelRef | None) -> str | None:
+        assert isinstance(self.embedder, ActiveEmbedder)
+        return vision_of(self.embedder.options, ref)
+
+    def _reads_our_clips(self, ref: ModelRef | None) -> bool:
+        return not self.follows_spaces or self._vision(ref) == self.pictures
 
     def _embedder(self, ref: ModelRef | None) -> Embedder:
         if not self.follows_spaces:
@@ -123,8 +150,10 @@ class SpaceVectors:
         ]
         if self.follows_spaces:
             active, pending = self.current_refs(None)
+            if not self._reads_our_clips(active):
+                raise PicturesChanged("the active space changed its vision model during indexing")
             name = self._compute(active)
-            if pending is not None:
+            if pending is not None and self._reads_our_clips(pending):
                 self._compute(pending)
         else:
             name = self._compute(None)
@@ -137,8 +166,13 @@ class SpaceVectors:
         ]
 
     def add(self, refs: Sequence[ModelRef | None]) -> None:
-        """Vectors in more spaces, for the same segments."""
+        """Vectors in more spaces, for the same segments; PicturesChanged for a space that
+        reads pictures with another model (these clip features are not its own)."""
         for ref in refs:
+            if not self._reads_our_clips(ref):
+                raise PicturesChanged(
+                    f"space {ref.name if ref else 'configured'} reads pictures with another model"
+                )
             self._compute(ref)
 
     def needed(self, session: Session) -> tuple[str, str | None]:
@@ -147,7 +181,9 @@ class SpaceVectors:
         if not self.follows_spaces:
             return self.embedder.name, None
         active, pending = self.current_refs(session)  # locks: decides under the lock
-        wanted = [active] + ([pending] if pending is not None else [])
+        # A pending space of another vision model is filled from the file by the switch.
+        same = pending is not None and self._reads_our_clips(pending)
+        wanted = [active] + ([pending] if same else [])
         names = [self._embedder(r).name for r in wanted]
         missing = [r for r, n in zip(wanted, names, strict=True) if n not in self.vectors]
         if missing:

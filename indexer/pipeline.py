@@ -34,7 +34,13 @@ from indexer.commit import (
     write_thumbnails,
 )
 from indexer.detect import SegmentDetectors
-from indexer.embed import MAX_SPACE_RETRIES, EmbeddedSegment, SpacesMoved, SpaceVectors
+from indexer.embed import (
+    MAX_SPACE_RETRIES,
+    EmbeddedSegment,
+    SpacesMoved,
+    SpaceVectors,
+    pictures_of,
+)
 from indexer.jobs import (
     JobProgress,
     LeaseKeeper,
@@ -267,12 +273,15 @@ def _stages(run: _Attempt) -> IngestOutcome:
         video_id,
         keep=committed_thumbnail_folder(run.settings, video_id),
     )
+    # Which vision model reads the frames, told before they are read: a switch that swaps in
+    # another one meanwhile makes the job run again rather than mix two models' features.
+    pictures = pictures_of(models.embedder)
     planned, cues = _sample_and_transcribe(run, reg, models)
     transcripts = align_to_segments(cues, [(p.start, p.end) for p in planned])
     run.progress.update("transcribe", 1.0)
     with run.clock("embed"):
         faults.point("embed")
-        spaces = SpaceVectors(run.settings, models.embedder)
+        spaces = SpaceVectors(run.settings, models.embedder, pictures=pictures)
         embedded = spaces.embed(planned, transcripts)
     run.progress.update("embed", 1.0, force=True)
     with run.clock("commit"):

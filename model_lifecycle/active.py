@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,7 +59,8 @@ def active_file(home: Path) -> Path:
 
 
 def read_active(home: Path) -> ModelRef | None:
-    """The active trained VideoBERT recorded for readers, or None (zero-shot)."""
+    """The active space recorded for readers (a trained VideoBERT, or a configured space with
+    the vision model it reads pictures with), or None: whatever the settings configure."""
     path = active_file(home)
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
@@ -66,9 +68,13 @@ def read_active(home: Path) -> ModelRef | None:
         return None
     except (OSError, ValueError) as exc:
         raise ValueError(f"{path} is not a readable active-model record: {exc}") from exc
-    if not raw or not raw.get("checkpoint"):
+    if not raw or not raw.get("name"):
         return None
-    return ModelRef(name=str(raw["name"]), checkpoint=str(raw["checkpoint"]))
+    return ModelRef(
+        name=str(raw["name"]),
+        checkpoint=str(raw["checkpoint"]) if raw.get("checkpoint") else None,
+        vision=str(raw["vision"]) if raw.get("vision") else None,
+    )
 
 
 def write_active(home: Path, ref: ModelRef | None) -> None:
@@ -86,20 +92,61 @@ def reconcile_active_file(settings: Settings) -> None:
     with session_scope(settings) as session:
         active = ref_of(read_spaces(session=session)[0])
     recorded = read_active(settings.home)
-    if active is not None and active.checkpoint is None:
-        active = None  # a configured space: readers follow the settings
     if recorded != active:
         write_active(settings.home, active)
 
 
+def settle_active_space(settings: Settings) -> None:
+    """Name the library's space where the settings name a vision model its vectors were not
+    made with and the catalog never named it (a library indexed before): readers then keep to
+    that space until a switch swaps the new one in (services/model_switch.py), rather than
+    embedding queries with a model the vectors do not know."""
+    from core.catalog import ready_spaces
+    from model_lifecycle.spaces import name_active_space
+
+    with session_scope(settings) as session:
+        active = ref_of(read_spaces(session=session)[0])
+        if active is not None:
+            # Named at its first commit (a vision-language space) or by a swap: readers are
+            # told, whatever the settings say now.
+            if active.vision is not None and read_active(settings.home) != active:
+                write_active(settings.home, active)
+            return
+        if settings.vision_model is None:
+            return
+        names = ready_spaces(session=session)
+    made = sorted(names, key=lambda n: -names[n])
+    if not made or all(n.startswith("vlm:") for n in made):
+        return  # nothing indexed yet, or indexed with a vision model (named at its commit)
+    with session_scope(settings) as session:
+        name_active_space(session=session, ref=ModelRef(made[0], None, None))
+    reconcile_active_file(settings)
+
+
+def vision_of(options: ModelOptions, ref: ModelRef | None) -> str | None:
+    """The vision-language model a space reads pictures with (None: the shipped encoder). An
+    unrecorded space (None) is the one the settings configure."""
+    if ref is None:
+        return options.vision_model
+    return None if ref.checkpoint else ref.vision
+
+
+def options_for(options: ModelOptions, ref: ModelRef | None) -> ModelOptions:
+    """The options that rebuild a recorded space: the settings, with the space's own vision
+    model (during a switch the settings already name the next one)."""
+    vision = vision_of(options, ref)
+    return options if vision == options.vision_model else replace(options, vision_model=vision)
+
+
 def embedder_for(source: Settings | ModelOptions, ref: ModelRef | None) -> Embedder:
-    """The embedder of a recorded space: its checkpoint, else what the settings configure."""
+    """The embedder of a recorded space: its checkpoint, else what the settings configure with
+    the space's own vision model."""
     from videobert.embedder import checkpoint_embedder, configured_embedder
 
     options = model_options(source)
     if ref is not None and ref.checkpoint:
         return checkpoint_embedder(options, checkpoint_path(options.home, ref.checkpoint))
-    return configured_embedder(options)
+    return configured_embedder(options_for(options, ref))
 
 
 def space_embedder(source: Settings | ModelOptions, ref: ModelRef | None) -> Embedder:
@@ -118,7 +165,7 @@ class ActiveEmbedder(PictureWords):
     """The active model, followed across swaps: every call checks the active-model record
     (one ``stat``) and moves to the new model when it changed, so a long-running process
     (API, UI, worker) embeds queries in the space the catalog's vectors are in. The picture's
-    features and words come from the configured frame encoder without building the model."""
+    features and words come from the active space's frame encoder without building the model."""
 
     def __init__(self, source: Settings | ModelOptions) -> None:
         self.options = model_options(source)
@@ -126,13 +173,21 @@ class ActiveEmbedder(PictureWords):
         self.tag_min_probability = self.options.tag_min_probability
         self._stamp: tuple[int, int] | None | bool = False  # False: never looked
         self._current: Embedder | None = None
+        self._ref: tuple[tuple[int, int] | None | bool, ModelRef | None] = (False, None)
         self._lock = threading.Lock()
+
+    def active_ref(self) -> ModelRef | None:
+        """The active space as recorded for readers (read again when its file changed)."""
+        stamp = self._file_stamp()
+        if stamp != self._ref[0]:
+            self._ref = (stamp, read_active(self.options.home))
+        return self._ref[1]
 
     @property
     def frames(self) -> FrameEncoderLike:  # type: ignore[override]
         from videobert.embedder import picture_encoder
 
-        return picture_encoder(self.options)
+        return picture_encoder(options_for(self.options, self.active_ref()))
 
     def _file_stamp(self) -> tuple[int, int] | None:
         try:
@@ -147,7 +202,8 @@ class ActiveEmbedder(PictureWords):
             return self._current
         with self._lock:
             if self._current is None or stamp != self._stamp:
-                built = embedder_for(self.options, read_active(self.options.home))
+                self._ref = (False, None)  # read the record afresh with the model
+                built = embedder_for(self.options, self.active_ref())
                 if self._current is not None and built.name != self._current.name:
                     log.info("active embedder is now %s", built.name)
                 self._current, self._stamp = built, stamp
@@ -173,14 +229,26 @@ class ActiveEmbedder(PictureWords):
         return self.current().align_scores(query, segments)
 
 
+def _recorded(options: ModelOptions) -> bool:
+    """Whether readers must follow a recorded space (one of a vision-language model, or a
+    trained one) rather than take the bridge as configured."""
+    try:
+        ref = read_active(options.home)
+    except ValueError:
+        return True
+    return ref is not None and (ref.vision is not None or ref.checkpoint is not None)
+
+
 def load_embedder(source: Settings | ModelOptions) -> Embedder:
     """The active embedder for these settings: the class-name bridge when
     ``embedder == "bridge"``, else the active VideoBERT (see ``ActiveEmbedder``).
     Weights load lazily, once per process."""
     from videobert.embedder import configured_embedder, picture_encoder
 
+    if isinstance(source, Settings):
+        settle_active_space(source)
     options = model_options(source)
-    if options.embedder == "bridge" and options.vision_model is None:
+    if options.embedder == "bridge" and options.vision_model is None and not _recorded(options):
         return configured_embedder(options)
     # A missing or broken frame or vision model is refused here, not at the first call.
     picture_encoder(options)
@@ -274,7 +342,9 @@ class QueryEmbedder(ActiveEmbedder):
 
 def load_query_embedder(source: Settings | ModelOptions) -> Embedder:
     """The embedder of a search process (see QueryEmbedder); the bridge as it is."""
+    if isinstance(source, Settings):
+        settle_active_space(source)
     options = model_options(source)
-    if options.embedder == "bridge" and options.vision_model is None:
+    if options.embedder == "bridge" and options.vision_model is None and not _recorded(options):
         return load_embedder(options)
     return QueryEmbedder(options)

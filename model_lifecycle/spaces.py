@@ -26,21 +26,23 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ModelRef:
-    """A vector space: its embedder's name and, for a trained VideoBERT, its checkpoint folder
-    (relative to VIDSEARCH_HOME where it lies under it)."""
+    """A vector space: its embedder's name, for a trained VideoBERT its checkpoint folder
+    (relative to VIDSEARCH_HOME where it lies under it), and the vision-language model that
+    reads its pictures (None: the shipped EfficientNet-Lite0)."""
 
     name: str
     checkpoint: str | None = None
+    vision: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "checkpoint": self.checkpoint}
+        return {"name": self.name, "checkpoint": self.checkpoint, "vision": self.vision}
 
 
 def ref_of(row: EmbeddingSpace | None) -> ModelRef | None:
     """A space record as a ModelRef; None for "whatever the settings configure"."""
     if row is None or row.name is None:
         return None
-    return ModelRef(name=row.name, checkpoint=row.checkpoint)
+    return ModelRef(name=row.name, checkpoint=row.checkpoint, vision=row.vision_model)
 
 
 def lock_spaces(*, session: Session) -> tuple[EmbeddingSpace, EmbeddingSpace | None]:
@@ -68,13 +70,15 @@ def read_spaces(*, session: Session) -> tuple[EmbeddingSpace | None, EmbeddingSp
     )
 
 
-def start_pending_space(*, session: Session, name: str, checkpoint: str | None) -> None:
+def start_pending_space(
+    *, session: Session, name: str, checkpoint: str | None, vision: str | None = None
+) -> None:
     """Make ``name`` the pending space; vectors of an earlier pending space are dropped."""
     _, pending = lock_spaces(session=session)
     session.execute(
         update(Segment)
-        .where(Segment.next_video_vector.is_not(None))
-        .values(next_video_vector=None, next_text_vector=None)
+        .where(Segment.next_video_vector.is_not(None) | Segment.next_clip_features.is_not(None))
+        .values(next_video_vector=None, next_text_vector=None, next_clip_features=None)
         .execution_options(synchronize_session=False)
     )
     session.execute(
@@ -87,13 +91,30 @@ def start_pending_space(*, session: Session, name: str, checkpoint: str | None) 
         pending = EmbeddingSpace(role=SpaceRole.PENDING)
         session.add(pending)
     pending.name, pending.checkpoint, pending.updated_at = name, checkpoint, utcnow()
+    pending.vision_model = vision
     session.flush()
 
 
+def name_active_space(*, session: Session, ref: ModelRef) -> None:
+    """Record what the active space is where the catalog has not named it yet (a library made
+    before spaces named their vision model), so readers keep to it through a switch."""
+    active, _ = lock_spaces(session=session)
+    if active.name is None:
+        active.name, active.checkpoint, active.vision_model = ref.name, ref.checkpoint, ref.vision
+        active.updated_at = utcnow()
+        session.flush()
+
+
 def set_next_vectors(
-    *, session: Session, video_id: str, name: str, vectors: dict[int, tuple[bytes, bytes]]
+    *,
+    session: Session,
+    video_id: str,
+    name: str,
+    vectors: dict[int, tuple[bytes, bytes]],
+    clip_features: dict[int, bytes] | None = None,
 ) -> None:
-    """Store a video's vectors in the pending space ``name``: {segment index: (video, text)}."""
+    """Store a video's vectors in the pending space ``name``: {segment index: (video, text)},
+    and, when that space reads pictures with another model, its clip features."""
     video = session.get(Video, video_id)
     if video is None:
         raise LookupError(f"video {video_id} does not exist")
@@ -105,6 +126,8 @@ def set_next_vectors(
         )
     for seg in segments:
         seg.next_video_vector, seg.next_text_vector = vectors[seg.index]
+        if clip_features is not None:
+            seg.next_clip_features = clip_features[seg.index]
     video.next_embedding_model = name
     session.flush()
 
@@ -134,10 +157,10 @@ def space_progress(*, session: Session, name: str) -> tuple[int, int]:
     return int(done), int(total)
 
 
-def swap_pending_space(*, session: Session) -> tuple[str, str | None] | None:
+def swap_pending_space(*, session: Session) -> ModelRef | None:
     """If every ready video has vectors in the pending space, make it the active one in this
     transaction: vectors swapped in, each video's revision bumped (so the vector index
-    re-syncs) and its embedding_model set. Returns the new active (name, checkpoint), or None when nothing
+    re-syncs) and its embedding_model set. Returns the new active space, or None when nothing
     is pending or some ready video is still missing (see videos_missing_space)."""
     active, pending = lock_spaces(session=session)
     if pending is None or pending.name is None:
@@ -151,8 +174,11 @@ def swap_pending_space(*, session: Session) -> tuple[str, str | None] | None:
         .values(
             video_vector=Segment.next_video_vector,
             text_vector=Segment.next_text_vector,
+            # A space of another vision model brings its clips' features along.
+            clip_features=func.coalesce(Segment.next_clip_features, Segment.clip_features),
             next_video_vector=None,
             next_text_vector=None,
+            next_clip_features=None,
         )
         .execution_options(synchronize_session=False)
     )
@@ -166,8 +192,9 @@ def swap_pending_space(*, session: Session) -> tuple[str, str | None] | None:
         )
         .execution_options(synchronize_session=False)
     )
-    swapped = (pending.name, pending.checkpoint)
+    swapped = ModelRef(pending.name, pending.checkpoint, pending.vision_model)
     active.name, active.checkpoint, active.updated_at = pending.name, pending.checkpoint, utcnow()
+    active.vision_model = pending.vision_model
     session.delete(pending)
     session.flush()
     session.expire_all()  # rows loaded before the bulk updates are stale now
@@ -178,7 +205,9 @@ def swap_pending_space(*, session: Session) -> tuple[str, str | None] | None:
 def begin_transition(settings: Settings, ref: ModelRef) -> None:
     """Make ``ref`` the pending space (replacing any earlier pending one)."""
     with session_scope(settings) as session:
-        start_pending_space(session=session, name=ref.name, checkpoint=ref.checkpoint)
+        start_pending_space(
+            session=session, name=ref.name, checkpoint=ref.checkpoint, vision=ref.vision
+        )
     log.info("pending space is now %s", ref.name)
 
 

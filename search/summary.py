@@ -299,7 +299,9 @@ class Summaries:
             session=session, video_id=video_id, model=model, content_hash=digest
         )
         if cached is not None:
-            return SummaryResult(video_id, cached.text, cached.method, cached.model)
+            return SummaryResult(
+                video_id, cached.text, cached.method, made_by(cached.method, model)
+            )
         text, method = self._generate(sentences)
         repo.replace_summary(
             session=session,
@@ -309,7 +311,7 @@ class Summaries:
             content_hash=digest,
             text=text,
         )
-        return SummaryResult(video_id, text, method, model)
+        return SummaryResult(video_id, text, method, made_by(method, model))
 
     def for_moments(
         self, *, session: Session, video_id: str, query: str, segments: Sequence[int]
@@ -319,7 +321,14 @@ class Summaries:
         if not rows:
             raise LookupError(f"video {video_id} has none of the segments {list(segments)}")
         text, method = self._generate(timeline(rows), focus=query)
-        return SummaryResult(video_id, text, method, self.model_name)
+        return SummaryResult(video_id, text, method, made_by(method, self.model_name))
+
+
+def made_by(method: str, configured: str) -> str:
+    """The model a summary names: the summarizer's for an abstractive one; the extractive
+    method's for one made without it (a silent video, with a summarizer on disk or not). The
+    catalog keys its cache by the configured model, so a new summarizer makes them again."""
+    return configured if method == ABSTRACTIVE else EXTRACTIVE_MODEL
 
 
 EmbedText = Callable[[list[str]], np.ndarray]  # sentences -> unit vectors

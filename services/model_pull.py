@@ -30,11 +30,19 @@ class Pulled:
     already: bool  # it was in the cache, complete, before this call
 
 
-def configured_pulls(settings: Settings) -> list[str]:
-    """The hub ids these settings name (vision model, summarizer): what ``models pull`` with
-    no name fetches, as the served stack's one-shot model service does."""
-    names = [settings.vision_model, settings.summary_model]
-    return [n for n in names if n and not looks_like_path(n)]
+def configured_pulls(settings: Settings) -> tuple[list[str], list[str]]:
+    """(required, optional) hub ids these settings name: what ``models pull`` with no name
+    fetches, as the served stack's one-shot model service does. A vision model, or a summarizer
+    the user chose, must arrive; the default summarizer is tried (summaries are extractive
+    without it), so a stack with nothing to fetch starts offline."""
+    from services.model_slots import default_summarizer
+
+    required = [n for n in (settings.vision_model,) if n and not looks_like_path(n)]
+    summary = settings.summary_model
+    optional: list[str] = []
+    if summary and not looks_like_path(summary):
+        (optional if summary == default_summarizer() else required).append(summary)
+    return required, optional
 
 
 def pull(

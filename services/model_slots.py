@@ -50,10 +50,15 @@ def _in_use(settings: Settings, model: InferenceModel) -> bool:
 
 def _required(settings: Settings, model: InferenceModel) -> bool:
     """Slots whose absence stops a process at start-up. The summarizer has a fallback
-    (extractive summaries) unless the user named one: then a missing one is an error."""
+    (extractive summaries) unless the user named another than the default: then a missing one
+    is an error."""
     if model.slot == "summarizer":
-        return "summary_model" in settings.model_fields_set
+        return settings.summary_model != default_summarizer()
     return _in_use(settings, model)
+
+
+def default_summarizer() -> str:
+    return str(Settings.model_fields["summary_model"].default)
 
 
 def describe_slots(settings: Settings) -> dict[str, Any]:
@@ -67,6 +72,17 @@ def describe_slots(settings: Settings) -> dict[str, Any]:
             row["error"] += " (summaries are extractive until then)"
         rows.append(row)
     return {"slots": rows}
+
+
+def startup_problem(settings: Settings) -> str | None:
+    """The one line that says which required model is missing or broken, or None."""
+    from videobert.registry import ModelMissing
+
+    try:
+        check_models(settings)
+    except ModelMissing as exc:
+        return str(exc)
+    return None
 
 
 def check_models(settings: Settings) -> None:

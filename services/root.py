@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from search.service import SearchService
     from search.summary import Summaries
     from services.ingest import BackgroundIngest
+    from services.model_switch import ModelSwitch
     from services.recommendations import Recommender
     from services.training import TrainingRun
     from videobert.embedder import Embedder
@@ -67,6 +68,12 @@ class Services:
         return recommender_for(self.settings)
 
     @cached_property
+    def switch(self) -> ModelSwitch:
+        from services.model_switch import ModelSwitch
+
+        return ModelSwitch(self.settings)
+
+    @cached_property
     def training(self) -> TrainingRun:
         from services.training import TrainingRun
 
@@ -109,6 +116,9 @@ class Services:
         self.recommender.library.snapshot()
         if self.settings.embedded_tasks:
             self.ingest.resume()
+            # A change of vision model moves the library in the background; search answers
+            # from the old space until the swap (services/model_switch.py).
+            self.switch.start()
         drop_partial_uploads(self.settings)
 
     def shutdown(self) -> None:

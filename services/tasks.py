@@ -8,11 +8,13 @@ import logging
 from celery.signals import worker_process_init, worker_ready, worker_shutdown
 
 from core.errors import TransientError
+from core.models import JobStatus
 from core.queue import INGEST_TASK, REEMBED_TASK, SUMMARY_TASK, celery_app
 from core.settings import get_settings
 from core.transient import UNREACHABLE
 from services.ingest import LostJobSweeper
 from services.job_runs import ingest_on_worker
+from services.model_switch import queue_video_if_switching
 from services.root import Services, process_services
 from services.summaries import summary_for
 from services.training import reembed_one_video
@@ -64,6 +66,10 @@ def ingest_video(job_id: int) -> str:
     try:
         # The summary, when the settings ask for one, is a task of its own (sent from there).
         done = ingest_on_worker(get_settings(), job_id, store=worker_services().shared_store)
+        if done.status == JobStatus.SUCCEEDED and done.video_id:
+            # During a switch to another vision model the commit wrote only the active space:
+            # this video's re-embed goes in the queue beside the others'.
+            queue_video_if_switching(get_settings(), done.video_id)
     except UNREACHABLE as exc:
         # Outside the pipeline's own handling (claiming the job): the catalog is restarting;
         # retried like any transient fault, never a task lost.

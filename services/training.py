@@ -5,7 +5,6 @@ vectors in. Every step is idempotent, so running it again after a crash carries 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +24,7 @@ from model_lifecycle.spaces import (
     videos_missing_space,
 )
 from model_lifecycle.train import NothingToTrain, train_library
+from services.background_run import BackgroundRun
 from videobert.checkpoint import checkpoint_name
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,9 @@ def train_and_swap(
 
     store = _shared_store(settings)
     if settings.embedded_tasks:
-        reembed_library(settings, progress=on_video, store=store)
+        from services.redecode import redecoder
+
+        reembed_library(settings, progress=on_video, store=store, redecode=redecoder(settings))
     else:
         report["queued"] = len(queue_reembeds(settings))
         _follow_swap(settings, pending, store, wait=wait, timeout=timeout, on_video=on_video)
@@ -156,35 +158,25 @@ def _follow_swap(
     return swap
 
 
-class TrainingRun:
+class TrainingRun(BackgroundRun):
     """Training asked for over HTTP: one run at a time in a background thread of this process
     (train → re-embed → swap, as ``vidsearch train``), its progress and outcome readable while
     it goes. A second start while one runs is refused (RuntimeError)."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._state: dict[str, Any] = {"state": "idle"}
-
-    def status(self) -> dict[str, Any]:
-        with self._lock:
-            return dict(self._state)
-
     def start(self, *, epochs: float | None = None, steps: int | None = None) -> dict[str, Any]:
-        with self._lock:
-            if self._thread is not None and self._thread.is_alive():
-                raise RuntimeError("a training run is already going; see GET /train")
-            self._state = {"state": "running", "step": 0, "steps": None, "started": time.time()}
-            self._thread = threading.Thread(
-                target=self._run, args=(epochs, steps), name="training", daemon=True
-            )
-            self._thread.start()
-            return dict(self._state)
-
-    def _update(self, **values: Any) -> None:
-        with self._lock:
-            self._state.update(values)
+        started = self._launch(
+            "training",
+            self._run,
+            epochs,
+            steps,
+            state="running",
+            step=0,
+            steps=None,
+            started=time.time(),
+        )
+        if not started:
+            raise RuntimeError("a training run is already going; see GET /train")
+        return self.status()
 
     def _run(self, epochs: float | None, steps: int | None) -> None:
         def on_step(step: int, total: int, losses: dict[str, float]) -> None:
@@ -207,7 +199,9 @@ def reembed_one_video(
     """One video's vectors in the pending space ``space`` (a worker's share of a re-embed); the
     call that completes the library swaps the space in. Idempotent: a redelivered or stale
     request finds nothing to do. Returns the video's re-embed status."""
-    status = reembed_video(settings, video_id, space=space)
+    from services.redecode import redecoder
+
+    status = reembed_video(settings, video_id, space=space, redecode=redecoder(settings))
     if status != Status.STALE and try_swap(settings, store=store).swapped:
         log.info("video %s completed space %s: swapped in", video_id, space)
     return status

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -29,15 +30,16 @@ def test_every_long_running_service_has_a_health_check(compose):
 
 @pytest.mark.parametrize("service", ["worker", "api", "ui"])
 def test_workers_and_the_api_wait_for_healthy_backends(compose, service):
-    deps = compose["services"][service]["depends_on"]
-    assert set(deps) == {"postgres", "redis", "qdrant"}
+    deps = dict(compose["services"][service]["depends_on"])
+    assert set(deps) == {"postgres", "redis", "qdrant", "models"}
+    assert deps.pop("models")["condition"] == "service_completed_successfully"
     assert all(d["condition"] == "service_healthy" for d in deps.values())
 
 
 def test_worker_settings_are_valid_settings(compose, monkeypatch):
     env = compose["services"]["worker"]["environment"]
     for key, value in env.items():
-        monkeypatch.setenv(key, str(value))
+        monkeypatch.setenv(key, interpolated(value))
     settings = load_settings()  # an unknown or misspelt variable would raise here
     assert settings.database_url.startswith("postgresql")
     assert not settings.embedded_tasks and settings.qdrant_url
@@ -49,7 +51,7 @@ def test_service_commands_are_real_cli_commands(compose):
         cmd = svc.get("command")
         if cmd and cmd[0] == "vidsearch":
             args = parser.parse_args(cmd[1:])
-            assert args.command in {"worker", "api", "ui"}, name
+            assert args.command in {"worker", "api", "ui", "models"}, name
 
 
 def test_the_image_installs_every_package_the_design_names():
@@ -89,7 +91,7 @@ def test_the_served_ui_and_api_require_sign_in(compose, service, monkeypatch):
 
 # --- the cluster profile -------------------------------------------------------------------------
 CLUSTER_APPS = ("api-cluster", "worker-cluster", "ui-cluster")
-DEFAULT_SERVICES = {"postgres", "redis", "qdrant", "worker", "api", "ui"}
+DEFAULT_SERVICES = {"models", "postgres", "redis", "qdrant", "worker", "api", "ui"}
 
 
 def _flag(command: list[str], name: str) -> str | None:
@@ -111,11 +113,20 @@ def _named_volumes(svc: dict) -> list[str]:
     return names
 
 
+_DEFAULTED = re.compile(r"\$\{[A-Z_]+:-([^}]*)\}")
+
+
+def interpolated(value: object) -> str:
+    """A value as compose gives it with nothing set in the shell: ``${NAME:-default}`` is the
+    default."""
+    return _DEFAULTED.sub(lambda m: m.group(1), str(value))
+
+
 def _settings_of(env: dict, monkeypatch: pytest.MonkeyPatch):
     for key in [k for k in os.environ if k.startswith("VIDSEARCH_")]:
         monkeypatch.delenv(key)
     for key, value in env.items():
-        monkeypatch.setenv(key, str(value))
+        monkeypatch.setenv(key, interpolated(value))
     return load_settings()  # a misspelt variable, or a consistency above the replicas, raises
 
 
@@ -323,3 +334,25 @@ def test_the_cluster_catalog_database_is_made_before_the_apps_start(compose, mon
     name = urlsplit(services["api-cluster"]["environment"]["VIDSEARCH_DATABASE_URL"]).path[1:]
     assert f"CREATE DATABASE {name}" in made and f"datname = '{name}'" in made
     assert services["catalog-cluster"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_one_model_cache_is_filled_before_the_apps_start_and_shared_by_them(compose, monkeypatch):
+    services = compose["services"]
+    pull = services["models"]
+    assert pull["command"] == ["vidsearch", "models", "pull"] and pull["restart"] == "no"
+    assert pull["environment"]["HF_HUB_OFFLINE"] == "0"  # the one service that may download
+    cache = pull["environment"]["HF_HOME"]
+    assert f"models:{cache}" in pull["volumes"]
+    for name in ("worker", "api", "ui", *CLUSTER_APPS):
+        svc = services[name]
+        assert f"models:{cache}" in svc["volumes"], name
+        assert svc["environment"]["HF_HOME"] == cache, name
+        assert svc["environment"]["HF_HUB_OFFLINE"] == "1", name  # offline after the first pull
+        deps = svc["depends_on"]
+        assert deps["models"]["condition"] == "service_completed_successfully", name
+    assert "models" in compose["volumes"]
+    # With no vision model set, the stack's settings are the shipped default.
+    settings = _settings_of(services["api"]["environment"], monkeypatch)
+    assert settings.vision_model is None
+    monkeypatch.setenv("VIDSEARCH_VISION_MODEL", "google/siglip2-base-patch16-224")
+    assert load_settings().vision_model == "google/siglip2-base-patch16-224"

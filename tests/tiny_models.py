@@ -153,6 +153,23 @@ def tiny_clip(folder: Path, seed: int = 0) -> Path:
     return folder
 
 
+def _siglip_towers(ids: dict[str, int], vision: dict[str, int]) -> dict[str, dict[str, int]]:
+    """SigLIP's and SigLIP 2's text and vision configs, 32 wide and 2 deep."""
+    layers = {"hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2}
+    return {
+        "text_config": layers
+        | {
+            "num_attention_heads": 4,
+            "vocab_size": ids["vocab_size"],
+            "max_position_embeddings": 12,
+            "pad_token_id": ids["<pad>"],
+            "bos_token_id": ids["<s>"],
+            "eos_token_id": ids["</s>"],
+        },
+        "vision_config": layers | {"num_attention_heads": 4} | vision,
+    }
+
+
 def tiny_siglip(folder: Path, seed: int = 0) -> Path:
     import torch
     from transformers import SiglipConfig, SiglipModel
@@ -160,27 +177,7 @@ def tiny_siglip(folder: Path, seed: int = 0) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     ids = tiny_tokenizer(folder, bos=False, model_max_length=12)
     torch.manual_seed(seed)
-    config = SiglipConfig(
-        text_config={
-            "vocab_size": ids["vocab_size"],
-            "hidden_size": 32,
-            "intermediate_size": 48,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 4,
-            "max_position_embeddings": 12,
-            "pad_token_id": ids["<pad>"],
-            "bos_token_id": ids["<s>"],
-            "eos_token_id": ids["</s>"],
-        },
-        vision_config={
-            "hidden_size": 32,
-            "intermediate_size": 48,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 4,
-            "image_size": 32,
-            "patch_size": 8,
-        },
-    )
+    config = SiglipConfig(**_siglip_towers(ids, {"image_size": 32, "patch_size": 8}))
     SiglipModel(config).save_pretrained(folder)
     _preprocessor(folder, {"size": {"height": 32, "width": 32}})
     return folder
@@ -193,27 +190,35 @@ def tiny_siglip2(folder: Path, seed: int = 0) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     ids = tiny_tokenizer(folder, bos=False, model_max_length=12)
     torch.manual_seed(seed)
-    config = Siglip2Config(
-        text_config={
-            "vocab_size": ids["vocab_size"],
-            "hidden_size": 32,
-            "intermediate_size": 48,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 4,
-            "max_position_embeddings": 12,
-            "pad_token_id": ids["<pad>"],
-            "bos_token_id": ids["<s>"],
-            "eos_token_id": ids["</s>"],
-        },
-        vision_config={
-            "hidden_size": 32,
-            "intermediate_size": 48,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 4,
-            "num_patches": 16,
-            "patch_size": 8,
-        },
-    )
+    config = Siglip2Config(**_siglip_towers(ids, {"num_patches": 16, "patch_size": 8}))
     Siglip2Model(config).save_pretrained(folder)
     _preprocessor(folder, {"patch_size": 8, "max_num_patches": 16})
+    return folder
+
+
+def tiny_bart(folder: Path, seed: int = 0) -> Path:
+    """A random BART with a 64-token window and the word-level tokenizer (a summarizer)."""
+    import torch
+    from transformers import BartConfig, BartForConditionalGeneration
+
+    folder.mkdir(parents=True, exist_ok=True)
+    ids = tiny_tokenizer(folder, bos=True, model_max_length=64)
+    torch.manual_seed(seed)
+    config = BartConfig(
+        vocab_size=ids["vocab_size"],
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=37,
+        decoder_ffn_dim=37,
+        max_position_embeddings=64,
+        pad_token_id=ids["<pad>"],
+        bos_token_id=ids["<s>"],
+        eos_token_id=ids["</s>"],
+        decoder_start_token_id=ids["</s>"],
+        forced_eos_token_id=ids["</s>"],
+    )
+    BartForConditionalGeneration(config).save_pretrained(folder)
     return folder

@@ -140,6 +140,12 @@ def sync_from_catalog(store: VectorStore, session: Session) -> SyncReport:
     the catalog no longer has."""
     diff = index_diff(store, session)
     changed = diff.changed_videos
+    if changed and _sizes_changed(store, session, changed[0]):
+        # A swap into a model of another width (a switch of vision model): the index starts
+        # over from the catalog, whose every ready video moved in the same transaction.
+        store.drop()
+        diff = index_diff(store, session)
+        changed = diff.changed_videos
     for video_id in changed:
         video = session.get(Video, video_id)
         if video is not None:
@@ -154,6 +160,21 @@ def sync_from_catalog(store: VectorStore, session: Session) -> SyncReport:
     rewritten = set(changed)
     upserted = sum(1 for v, _ in diff.expected.values() if v in rewritten)
     return SyncReport(upserted=upserted, deleted=len(extra), total=store.count())
+
+
+def _sizes_changed(store: VectorStore, session: Session, video_id: str) -> bool:
+    """Whether the catalog's vectors are of another width than the index holds."""
+    have = store.dims()
+    if not have:
+        return False
+    segment = session.scalars(select(Segment).where(Segment.video_id == video_id).limit(1)).first()
+    if segment is None:
+        return False
+    want = {
+        "video": len(unpack_f32(segment.video_vector)),
+        "text": len(unpack_f32(segment.text_vector)),
+    }
+    return want != have
 
 
 def rebuild_from_catalog(store: VectorStore, session: Session) -> SyncReport:

@@ -1,7 +1,7 @@
 import pytest
 from sqlalchemy import inspect, text
 
-from core.db import get_engine, session_scope, upgrade_schema
+from core.db import SCHEMA_HEAD, get_engine, session_scope, upgrade_schema
 from core.models import Event, Job, Segment, Summary, User, Video
 from core.settings import Settings
 from tests.catalog_helpers import add_ready_video
@@ -69,7 +69,7 @@ def test_migrations_run_again_as_a_no_op(settings):
     engine = get_engine(settings)
     upgrade_schema(engine)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0008"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_HEAD
 
 
 def test_the_schema_head_the_fast_start_trusts_is_alembics_head(settings):

@@ -83,7 +83,7 @@ def test_the_swap_waits_for_every_ready_video_then_moves_them_all_at_once(backen
 
     fill(settings, b, "new", 0.25)
     with session_scope(settings) as s:
-        assert swap_pending_space(session=s) == ("new", "models/videobert/run-x/final")
+        assert swap_pending_space(session=s) == ModelRef("new", "models/videobert/run-x/final")
     after = vectors_of(settings)
     for key, (video, text, nxt, revision, model) in after.items():
         if key[0] in (a, b):

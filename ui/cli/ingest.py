@@ -63,6 +63,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     if not models_ready("ingest", settings):
         return 2
+    _say_switching(settings)
 
     bars = Bars(enabled=not args.json and sys.stderr.isatty())
     watchers = Watchers(
@@ -93,6 +94,22 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         )
     _print_ended(args, report)
     return 0 if report.all_indexed else 1
+
+
+def _say_switching(settings: Settings) -> None:
+    """A changed vision model: the library's space becomes pending before anything is indexed
+    (so these videos go into the space search uses now), and the user hears how it moves."""
+    from services.model_switch import begin_switch, switch_status
+
+    if begin_switch(settings) is None:
+        return
+    state = switch_status(settings)
+    print(
+        f"the library is moving to {state['pending']} ({state['done']} of {state['total']} "
+        "videos re-embedded); search uses the old model until `vidsearch models switch` (or the "
+        "web UI or API, in the background) finishes it",
+        file=sys.stderr,
+    )
 
 
 def _say_resuming(job_ids: list[int]) -> None:

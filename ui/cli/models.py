@@ -24,12 +24,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     )
     p.add_argument("--force", action="store_true", help="fetch again even if it is complete")
     p.set_defaults(func=cmd_pull)
+    w = inner.add_parser(
+        "switch",
+        help="move the library to the vision model the settings name, here, with progress "
+        "(resumable; the web UI and the API do it in the background)",
+    )
+    w.add_argument("--json", action="store_true")
+    w.set_defaults(func=cmd_switch)
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     from services.model_slots import describe_slots
+    from services.model_switch import switch_status
 
     listing = describe_slots(settings)
+    try:
+        listing["space"] = switch_status(settings)
+    except Exception as exc:  # noqa: BLE001 - a catalog that cannot be read: the slots still list
+        listing["space"] = {"error": f"{type(exc).__name__}: {exc}"}
     if args.json:
         print_json(listing)
         return 0
@@ -42,38 +54,74 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{'':15} {'':8} {row['path']} ({where})")
         if row["error"] and row["in_use"]:
             print(f"{'':15} {'':8} {row['error']}")
+    space = listing["space"]
+    if space.get("pending"):
+        print(
+            f"switching: {space['done']} of {space['total']} videos re-embedded into "
+            f"{space['pending']} (search uses {space['active']} until all are)"
+        )
     return 0 if all(r["ready"] or not r["required"] for r in listing["slots"]) else 1
 
 
 def cmd_pull(args: argparse.Namespace, settings: Settings) -> int:
     from services.model_pull import PullError, configured_pulls, pull
 
-    names = args.names or configured_pulls(settings)
-    if not names:
+    required, optional = (args.names, []) if args.names else configured_pulls(settings)
+    if not required and not optional:
         print("vidsearch models pull: no model named, and the settings name none to fetch")
         return 0
     failed = 0
-    for name in names:
+    for name in [*required, *optional]:
         try:
             done = pull(name, force=args.force)
         except PullError as exc:
-            print(f"vidsearch models pull: {exc}", file=sys.stderr)
-            failed += 1
+            if name in required:
+                print(f"vidsearch models pull: {exc}", file=sys.stderr)
+                failed += 1
+            else:
+                print(f"vidsearch models pull: {exc} (optional: summaries are extractive)")
             continue
         verb = "already in the cache" if done.already else "fetched"
         print(f"{name}: {verb}: {done.folder}")
     return 1 if failed else 0
 
 
+def cmd_switch(args: argparse.Namespace, settings: Settings) -> int:
+    from services.model_switch import run_switch
+    from ui.cli.output import Bars
+
+    if not models_ready("models switch", settings):
+        return 2
+    bars = Bars(enabled=not args.json and sys.stderr.isatty())
+
+    def progress(done: int, total: int) -> None:
+        bars.update(0, "re-embedding", f"{done}/{total} videos", done / max(1, total))
+
+    result = run_switch(settings, progress=progress)
+    bars.close(0, "done")
+    report = {
+        "switched": bool(result and result.swapped),
+        "active": result.active if result else None,
+        "missing": result.missing if result else 0,
+    }
+    if args.json:
+        print_json(report)
+    elif result is None:
+        print("nothing to switch: the library is in the space the settings name")
+    elif result.swapped:
+        print(f"switched: search now uses {result.active}")
+    else:
+        print(f"not switched yet: {result.missing} video(s) still to re-embed; run it again")
+    return 0 if result is None or result.swapped else 1
+
+
 def models_ready(command: str, settings: Settings) -> bool:
     """The start-up check of a command that serves or indexes: False (after printing the one
     line that says what is missing and how to fetch it) when a required model is not usable."""
-    from services.model_slots import check_models
-    from videobert.registry import ModelMissing
+    from services.model_slots import startup_problem
 
-    try:
-        check_models(settings)
-    except ModelMissing as exc:
-        print(f"vidsearch {command}: {exc}", file=sys.stderr)
+    problem = startup_problem(settings)
+    if problem:
+        print(f"vidsearch {command}: {problem}", file=sys.stderr)
         return False
     return True

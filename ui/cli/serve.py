@@ -34,6 +34,17 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
     if not models_ready("worker", settings):
         return 2
+    from services.model_switch import queue_switch
+
+    try:
+        queued = queue_switch(settings)  # a change of vision model: one re-embed per video
+    except Exception as exc:  # noqa: BLE001 - any database error: start anyway, say so
+        logging.getLogger("vidsearch.worker").warning("could not begin the model switch: %s", exc)
+        queued = 0
+    if queued:
+        logging.getLogger("vidsearch.worker").warning(
+            "the library is moving to another vision model: %d re-embed task(s) queued", queued
+        )
 
     # Jobs a person stopped part way (interrupted) go back to the queue; what a dead worker
     # held comes back from the broker by itself (acks_late). A catalog that is restarting must
