@@ -286,10 +286,10 @@ def naive_baseline(  # type: ignore[no-untyped-def]
 def class_name_bridge(settings: Settings, cache_dir: Path):  # type: ignore[no-untyped-def]
     """The product's class-name bridge, its class-name vectors cached in ``cache_dir`` (kept
     between runs, unlike the temporary library)."""
-    from videobert.embedder import ZeroShotEmbedder, shared_encoders
+    from videobert.embedder import BridgeEmbedder, shared_encoders
 
     frames, minilm = shared_encoders(settings)
-    return ZeroShotEmbedder(
+    return BridgeEmbedder(
         frame_encoder=frames,
         text_encoder=minilm,
         cache_dir=cache_dir,

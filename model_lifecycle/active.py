@@ -26,7 +26,12 @@ import numpy as np
 from core.db import session_scope
 from core.settings import Settings
 from model_lifecycle.spaces import ModelRef, read_spaces, ref_of
-from videobert.locations import query_encoder_folder, vision_space_name, zero_shot_name
+from videobert.locations import (
+    ACTIVE_FILE,
+    query_encoder_folder,
+    vision_space_name,
+    zero_shot_name,
+)
 from videobert.options import ModelOptions, model_options
 from videobert.picture_words import FrameEncoderLike, PictureWords
 from videobert.query_encoder import QueryEncoder, load_query_encoder
@@ -35,9 +40,6 @@ if TYPE_CHECKING:
     from videobert.embedder import Embedder
 
 log = logging.getLogger(__name__)
-
-ACTIVE_FILE = Path("models") / "active.json"  # under VIDSEARCH_HOME
-CHECKPOINTS_DIR = Path("models") / "videobert"  # under VIDSEARCH_HOME
 
 
 def checkpoint_path(home: Path, checkpoint: str) -> Path:

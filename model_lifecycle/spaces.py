@@ -95,6 +95,30 @@ def start_pending_space(
     session.flush()
 
 
+def drop_pending_space(*, session: Session) -> ModelRef | None:
+    """Give up the pending space (a switch the settings no longer ask for): its vectors are
+    dropped, the active space stays. Returns what was pending."""
+    _, pending = lock_spaces(session=session)
+    if pending is None:
+        return None
+    dropped = ref_of(pending)
+    session.execute(
+        update(Segment)
+        .where(Segment.next_video_vector.is_not(None) | Segment.next_clip_features.is_not(None))
+        .values(next_video_vector=None, next_text_vector=None, next_clip_features=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Video)
+        .where(Video.next_embedding_model.is_not(None))
+        .values(next_embedding_model=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.delete(pending)
+    session.flush()
+    return dropped
+
+
 def name_active_space(*, session: Session, ref: ModelRef) -> None:
     """Record what the active space is where the catalog has not named it yet (a library made
     before spaces named their vision model), so readers keep to it through a switch."""

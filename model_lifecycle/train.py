@@ -29,7 +29,6 @@ from core.arrays import unpack_f16_matrix
 from core.catalog import ready_segments
 from core.db import session_scope
 from core.settings import Settings
-from model_lifecycle.active import CHECKPOINTS_DIR
 from model_lifecycle.calibration import (
     calibration_for,
     null_quantile,
@@ -55,6 +54,7 @@ from videobert.embedder import (
     zero_shot_embedder,
 )
 from videobert.kmeans import Codebook, fit_codebook
+from videobert.locations import CHECKPOINTS_DIR
 from videobert.model import tokenize
 from videobert.options import ModelOptions
 from videobert.training import Example, ProgressCallback, train

@@ -30,6 +30,7 @@ from model_lifecycle.active import reconcile_active_file, settle_active_space, v
 from model_lifecycle.reembed import SwapResult, needs_decoding, reembed_library
 from model_lifecycle.spaces import (
     ModelRef,
+    drop_pending_space,
     lock_spaces,
     progress_of,
     read_spaces,
@@ -78,6 +79,7 @@ def begin_switch(settings: Settings) -> ModelRef | None:
     a switch already pending keeps its progress). Returns the pending target, or None."""
     target = switch_target(settings)
     if target is None:
+        _drop_stale_switch(settings)
         return None
     settle_active_space(settings)  # readers keep to the library's own space until the swap
     with session_scope(settings) as session:
@@ -89,6 +91,17 @@ def begin_switch(settings: Settings) -> ModelRef | None:
             log.info("switching the library to %s: its videos are re-embedded", target.name)
     reconcile_active_file(settings)  # readers now follow the recorded active space
     return target
+
+
+def _drop_stale_switch(settings: Settings) -> None:
+    """A switch pending to a vision model the settings no longer name (the user changed it
+    back) is given up rather than finished: the library already is where they want it."""
+    with session_scope(settings) as session:
+        pending = ref_of(lock_spaces(session=session)[1])
+        if pending is None or pending.checkpoint is not None:
+            return  # nothing pending, or a training's to finish
+        dropped = drop_pending_space(session=session)
+    log.info("gave up the switch to %s: the settings name the active model again", dropped)
 
 
 def switch_status(settings: Settings) -> dict[str, Any]:

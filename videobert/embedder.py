@@ -1,11 +1,15 @@
-"""The embedding interface the indexer and search use, its two implementations, and the
-per-process builders for them.
+"""The embedding interface the indexer and search use, its implementations, and the
+per-process builders for them (each built once, in the registry's cache: videobert/registry.py).
 
-- ``ZeroShotEmbedder``: the class-name bridge (frame class probabilities weighting MiniLM
+- ``BridgeEmbedder``: the class-name bridge (frame class probabilities weighting MiniLM
   embeddings of the class names, no transformer): the baseline, ``VIDSEARCH_EMBEDDER=bridge``.
 - ``VideoBertEmbedder``: VideoBERT's dual encoder (the joint transformer on text only and on
   video only, pooled and projected into one space), from a trained checkpoint or zero-shot from
   the shipped weights; its alignment head scores (query, segment) pairs for reranking.
+- ``VisionLanguageEmbedder`` (videobert/vision_language.py): a CLIP / SigLIP model's own
+  image and text towers, when ``VIDSEARCH_VISION_MODEL`` names one.
+
+All of them read the picture's words the same way (``PictureWords``: videobert/picture_words.py).
 
 Which model is active, and following it across swaps, is the model lifecycle's
 (model_lifecycle/active.py). An embedder's ``name`` names its vector space: every setting or
@@ -85,7 +89,7 @@ class Embedder(Protocol):
 _class_vector_memo: dict[str, np.ndarray] = {}
 
 
-class ZeroShotEmbedder(PictureWords):
+class BridgeEmbedder(PictureWords):
     """Video vectors through the class-name bridge, text vectors from MiniLM: one 384-d space."""
 
     def __init__(
@@ -347,10 +351,10 @@ def picture_encoder(source: Settings | ModelOptions) -> FrameEncoderLike:
     )
 
 
-def bridge_embedder(source: Settings | ModelOptions) -> ZeroShotEmbedder:
+def bridge_embedder(source: Settings | ModelOptions) -> BridgeEmbedder:
     options = model_options(source)
     frames, text = shared_encoders(options)
-    return ZeroShotEmbedder(
+    return BridgeEmbedder(
         frame_encoder=frames,
         text_encoder=text,
         cache_dir=options.cache_dir,

@@ -12,7 +12,10 @@ from pathlib import Path
 
 from videobert.options import ModelOptions
 
-QUERY_DIR = Path("models") / "query"  # under VIDSEARCH_HOME: one exported text tower per space
+# The model folders under VIDSEARCH_HOME, defined here only.
+QUERY_DIR = Path("models") / "query"  # one exported text tower per space
+ACTIVE_FILE = Path("models") / "active.json"  # the active space, for readers (model_lifecycle)
+CHECKPOINTS_DIR = Path("models") / "videobert"  # trained VideoBERT runs
 
 
 def default_text_model_path() -> Path:
@@ -43,7 +46,7 @@ def frame_weights_signature() -> str:
     return f"{path.name}:{path.stat().st_size}"
 
 
-ZERO_SHOT_DIR = Path("models") / "zero-shot"  # under VIDSEARCH_HOME: builds saved once
+ZERO_SHOT_DIR = Path("models") / "zero-shot"  # zero-shot VideoBERT builds, saved once
 # The code that shapes a zero-shot model: a change to any of these files is a new build.
 _ZERO_SHOT_SOURCES = (
     "config.py",

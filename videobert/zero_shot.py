@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from videobert.config import VideoBertConfig
 from videobert.frames import FrameEncoder, imagenet_class_names
 from videobert.kmeans import Codebook, imagenet_codebook
 from videobert.model import VideoBert, classifier_probs, init_zero_shot, zero_shot_model
+from videobert.registry import MODELS
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,6 @@ class ShippedParts:
     codebook: Codebook  # one word per ImageNet class
 
 
-_parts: dict[tuple[str, int], ShippedParts] = {}
-_parts_lock = threading.Lock()
-
-
 def backbone_label(path: Path) -> str:
     """A name for a backbone folder that is the same on every machine: its config's digest."""
     config = (path / "config.json").read_bytes()
@@ -51,27 +47,28 @@ def backbone_label(path: Path) -> str:
 
 
 def shipped_parts(frame_encoder: FrameEncoder, backbone: Path) -> ShippedParts:
-    key = (str(backbone), id(frame_encoder))
-    with _parts_lock:
-        if key not in _parts:
-            from transformers import AutoTokenizer
+    """The shipped models' parts a zero-shot VideoBERT is built of (made once per process)."""
 
-            if not (backbone / "config.json").is_file():
-                raise FileNotFoundError(f"text model folder {backbone} has no config.json")
-            fc = frame_encoder.load()._fc
-            weight = fc.weight.detach().float().cpu().clone()
-            bias = fc.bias.detach().float().cpu().clone()
-            names = imagenet_class_names()
-            _parts[key] = ShippedParts(
-                backbone=backbone,
-                backbone_label=backbone_label(backbone),
-                tokenizer=AutoTokenizer.from_pretrained(backbone, local_files_only=True),
-                class_names=names,
-                classifier_weight=weight,
-                classifier_bias=bias,
-                codebook=imagenet_codebook(weight.numpy(), names),
-            )
-        return _parts[key]
+    def build() -> ShippedParts:
+        from transformers import AutoTokenizer
+
+        if not (backbone / "config.json").is_file():
+            raise FileNotFoundError(f"text model folder {backbone} has no config.json")
+        fc = frame_encoder.load()._fc
+        weight = fc.weight.detach().float().cpu().clone()
+        bias = fc.bias.detach().float().cpu().clone()
+        names = imagenet_class_names()
+        return ShippedParts(
+            backbone=backbone,
+            backbone_label=backbone_label(backbone),
+            tokenizer=AutoTokenizer.from_pretrained(backbone, local_files_only=True),
+            class_names=names,
+            classifier_weight=weight,
+            classifier_bias=bias,
+            codebook=imagenet_codebook(weight.numpy(), names),
+        )
+
+    return MODELS.get("zero-shot parts", (str(backbone), id(frame_encoder)), build)
 
 
 def zero_shot_config(

@@ -11,7 +11,7 @@ from core.settings import Settings
 from model_lifecycle.active import ActiveEmbedder, load_embedder, read_active, write_active
 from model_lifecycle.spaces import ModelRef
 from tests.videobert.test_embedder import tiny_embedder
-from videobert.embedder import VideoBertEmbedder, ZeroShotEmbedder
+from videobert.embedder import BridgeEmbedder, VideoBertEmbedder
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -48,5 +48,5 @@ def test_the_active_embedder_follows_the_active_model_record(tmp_path: Path, mon
 
 
 def test_the_setting_chooses_the_bridge_or_videobert(tmp_path: Path) -> None:
-    assert isinstance(load_embedder(Settings(home=tmp_path, embedder="bridge")), ZeroShotEmbedder)
+    assert isinstance(load_embedder(Settings(home=tmp_path, embedder="bridge")), BridgeEmbedder)
     assert isinstance(load_embedder(Settings(home=tmp_path)), ActiveEmbedder)

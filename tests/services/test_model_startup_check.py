@@ -45,6 +45,9 @@ def test_a_broken_checkpoint_stops_the_api_and_the_worker_before_they_serve(
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and err[0].startswith("vidsearch api: vision model"), err
     assert "is broken: its config.json is unreadable" in err[0]
+    code, _ = cli("ui", "--port", "1")  # refused before Streamlit is started
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("vidsearch ui: vision model"), err
     monkeypatch.setenv("VIDSEARCH_BROKER_URL", "redis://127.0.0.1:1/0")  # never reached
     code, _ = cli("worker")
     err = capsys.readouterr().err.strip().splitlines()

@@ -201,3 +201,22 @@ def test_videos_indexed_during_a_switch_and_videos_whose_file_is_gone_arrive_too
     with session_scope(settings) as session:
         features = [unpack_f16_matrix(b) for b in session.scalars(select(Segment.clip_features))]
     assert all(np.isfinite(f).all() for f in features)
+
+
+def test_a_switch_the_settings_no_longer_ask_for_is_given_up(
+    cli, settings, footage, clip_folder, monkeypatch
+):
+    from model_lifecycle.spaces import pending_space
+    from services.model_switch import begin_switch, run_switch, switch_status
+
+    code, _ = cli("ingest", str(footage[0]), "--wait", "--json")
+    assert code == 0
+    before, _ = _library(settings)
+    assert begin_switch(_vision(monkeypatch, clip_folder)) is not None
+    assert pending_space(settings) is not None
+    shipped = _vision(monkeypatch, None)  # changed back before the switch finished
+    assert run_switch(shipped) is None
+    assert pending_space(settings) is None and switch_status(shipped)["pending"] is None
+    assert _library(settings)[0] == before
+    code, out = cli("search", "a street with cars", "--json")
+    assert code == 0 and out[0]["results"]
