@@ -42,6 +42,7 @@ from core.settings import Settings  # noqa: E402
 from indexer.pipeline import run_ingest_job  # noqa: E402
 from model_lifecycle.train import LibrarySegment, library_segments, train_library  # noqa: E402
 from services.ingest import create_jobs  # noqa: E402
+from videobert.options import model_options  # noqa: E402
 
 DEFAULT_DEVSET = Path.home() / ".cache" / "vidsearch-devset"
 TEMPERATURES = (0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0)
@@ -288,7 +289,7 @@ def class_name_bridge(settings: Settings, cache_dir: Path):  # type: ignore[no-u
     between runs, unlike the temporary library)."""
     from videobert.embedder import BridgeEmbedder, shared_encoders
 
-    frames, minilm = shared_encoders(settings)
+    frames, minilm = shared_encoders(model_options(settings))
     return BridgeEmbedder(
         frame_encoder=frames,
         text_encoder=minilm,
@@ -362,7 +363,7 @@ def run(devset: DevSet, lib: Library, settings: Settings, args, cache_dir: Path)
     tuned: dict[str, tuple[float, int]] = {}
     for mode in ("continuous", "tokens"):
         t = time.perf_counter()
-        vb = zero_shot_embedder(settings.model_copy(update={"video_input": mode}))
+        vb = zero_shot_embedder(model_options(settings.model_copy(update={"video_input": mode})))
         vb_q = vb.embed_text(queries)
 
         def vectors(temp: float, k: int, vb=vb) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -402,7 +403,11 @@ def run(devset: DevSet, lib: Library, settings: Settings, args, cache_dir: Path)
     if not args.no_train:
         t_cont, k_cont = tuned["continuous"]
         start = zero_shot_embedder(
-            settings.model_copy(update={"videobert_temperature": t_cont, "videobert_top_k": k_cont})
+            model_options(
+                settings.model_copy(
+                    update={"videobert_temperature": t_cont, "videobert_top_k": k_cont}
+                )
+            )
         )
         for silent in (False, True):
             results += trained_methods(devset, lib, settings, args, start, (t_cont, k_cont), silent)

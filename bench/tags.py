@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.devset import PARTS, VIDEO_PARTS, build_devset  # noqa: E402
 from core.settings import Settings  # noqa: E402
+from videobert.options import model_options  # noqa: E402
 
 CONFIDENCES = (0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 TARGET_PRECISION = 0.8
@@ -149,7 +150,7 @@ def segments_of(settings: Settings, devset) -> list[Segment]:  # type: ignore[no
     from videobert.embedder import _segment_probs, shared_encoders
 
     lib = library_segments(settings)
-    frames, _ = shared_encoders(settings)
+    frames, _ = shared_encoders(model_options(settings))
     probs = _segment_probs(frames, [s.clips for s in lib])
     with session_scope(settings) as s:
         names = {v.id: Path(v.source_path).name for v in s.scalars(select(Video))}

@@ -58,9 +58,10 @@ def backfill_segments(settings: Settings, beliefs: Beliefs | None = None) -> int
         def beliefs(clips: Sequence[np.ndarray]) -> list[dict[int, float]]:
             # Imported only when there is work: a reindex with none stays a cold, light call.
             from videobert.embedder import picture_encoder
+            from videobert.options import ModelOptions
             from videobert.picture_words import segment_beliefs
 
-            return segment_beliefs(picture_encoder(settings), clips)
+            return segment_beliefs(picture_encoder(ModelOptions.from_settings(settings)), clips)
 
     done = 0
     while True:

@@ -247,7 +247,7 @@ def train_library(
     if not segments:
         raise NothingToTrain("the library has no ready videos: ingest some first")
     features = np.concatenate([s.clips for s in segments])
-    frames, _ = shared_encoders(settings)
+    frames, _ = shared_encoders(ModelOptions.from_settings(settings))
     backbone = text_backbone(ModelOptions.from_settings(settings))
     parts = shipped_parts(frames, backbone)
     config = training_config(settings, backbone, len(features))
@@ -451,7 +451,8 @@ def calibrate_trained(
     with_text = [i for i, t in enumerate(texts) if t.strip()]
     owners = np.array([s.video_id for s in sample])
     nulls: list[dict[str, float]] = []
-    for embedder in (zero_shot_embedder(settings), checkpoint_embedder(settings, checkpoint)):
+    options = ModelOptions.from_settings(settings)
+    for embedder in (zero_shot_embedder(options), checkpoint_embedder(options, checkpoint)):
         video = embedder.embed_video([s.clips for s in sample])
         text = embedder.embed_text([texts[i] for i in with_text]) if with_text else None
         level: dict[str, float] = {}
@@ -461,7 +462,7 @@ def calibrate_trained(
             same_text = owners[with_text][:, None] == owners[with_text][None, :]
             level["text"] = null_quantile(text, text, exclude=same_text)
         nulls.append(level)
-    start = zero_shot_embedder(settings).name
+    start = zero_shot_embedder(ModelOptions.from_settings(settings)).name
     base = calibration_for(settings.home, start)
     data = shifted_calibration(base, nulls[0], nulls[1])
     save_calibration(

@@ -113,6 +113,10 @@ class Services:
         check_models(self.settings)  # a missing model stops the process here, in one line
         self.embedder.embed_text(["warm up"])
         self.search.live.ensure_fresh()
+        # A large index's base is read into memory now, not by the first requests' page faults.
+        prefetch = getattr(self.search.index, "prefetch", None)
+        if prefetch is not None:
+            prefetch()
         self.recommender.library.snapshot()
         if self.settings.embedded_tasks:
             self.ingest.resume()

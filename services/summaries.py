@@ -37,8 +37,9 @@ def summaries(settings: Settings, embedder: Callable[[], Embedder] | None = None
             # A vision-language text tower knows captions, not how close two sentences are:
             # the extractive method keeps the text slot's sentence encoder (MiniLM).
             from videobert.embedder import shared_encoders
+            from videobert.options import ModelOptions
 
-            return shared_encoders(settings)[1].encode(list(texts))
+            return shared_encoders(ModelOptions.from_settings(settings))[1].encode(list(texts))
         if loaded is None:
             loaded = embedder() if embedder else load_query_embedder(settings)
         return loaded.embed_text(texts)

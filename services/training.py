@@ -78,6 +78,15 @@ def train_and_swap(
             "set VIDSEARCH_EMBEDDER=videobert to train and use it"
         )
     reconcile_active_file(settings)
+    active = active_space(settings)
+    if settings.vision_model or (active is not None and active.vision):
+        # Its visual words and training read EfficientNet-Lite0's 1280-d clip features; a
+        # vision-language space searches with the model's own towers instead.
+        raise CannotTrain(
+            "VideoBERT trains on the shipped frame encoder's features, and this library is read "
+            "by a vision-language model (VIDSEARCH_VISION_MODEL): its own image and text towers "
+            "make the vectors, with nothing to train; unset it (the library moves back) to train"
+        )
     report: dict[str, Any] = {}
     if not reembed_only:
         try:

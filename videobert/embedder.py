@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import torch
 
-from core.settings import Settings
 from videobert.bridge import bridge_vectors
 from videobert.config import VideoBertConfig
 from videobert.device import pick_device
@@ -39,7 +38,7 @@ from videobert.frames import FrameEncoder, FrameFeatures, imagenet_class_names
 from videobert.kmeans import Codebook
 from videobert.locations import text_backbone, zero_shot_folder, zero_shot_name_file
 from videobert.model import VideoBert, tokenize
-from videobert.options import ModelOptions, model_options
+from videobert.options import ModelOptions
 from videobert.picture_words import FrameEncoderLike, PictureWords, segment_probs
 from videobert.registry import MODELS
 from videobert.text import TextEncoder
@@ -293,9 +292,8 @@ MAX_CACHED_MODELS = 3  # the active and the pending model, and one more
 SHIPPED_FRAME_MODEL = "efficientnet-lite0"
 
 
-def shared_encoders(source: Settings | ModelOptions) -> tuple[FrameEncoder, TextEncoder]:
+def shared_encoders(options: ModelOptions) -> tuple[FrameEncoder, TextEncoder]:
     """The process-wide shipped frame and text encoders (weights load lazily, once)."""
-    options = model_options(source)
     if options.frame_model != SHIPPED_FRAME_MODEL:
         raise ValueError(
             f"frame model {options.frame_model!r} is not available offline; the shipped one is "
@@ -313,12 +311,11 @@ def shared_encoders(source: Settings | ModelOptions) -> tuple[FrameEncoder, Text
     return MODELS.get("shipped encoders", key, build)
 
 
-def vision_language_model(source: Settings | ModelOptions) -> VisionLanguageModel:
+def vision_language_model(options: ModelOptions) -> VisionLanguageModel:
     """The process-wide model VIDSEARCH_VISION_MODEL names (located now, loaded at first use);
     raises ModelMissing when it is not on disk or broken."""
     from videobert.vision_language import VisionLanguageModel
 
-    options = model_options(source)
     if options.vision_model is None:
         raise ValueError("no vision-language model is set (VIDSEARCH_VISION_MODEL)")
     key = (options.vision_model, options.device, options.torch_threads, options.frame_batch_size)
@@ -332,10 +329,9 @@ def vision_language_model(source: Settings | ModelOptions) -> VisionLanguageMode
     return MODELS.get("vision-language models", key, build)
 
 
-def picture_encoder(source: Settings | ModelOptions) -> FrameEncoderLike:
+def picture_encoder(options: ModelOptions) -> FrameEncoderLike:
     """What reads the pictures in the configured space: the vision-language model's image
     tower and zero-shot labels when one is set, else the shipped EfficientNet-Lite0."""
-    options = model_options(source)
     if options.vision_model is None:
         return shared_encoders(options)[0]
     from videobert.locations import vision_space_name
@@ -351,8 +347,7 @@ def picture_encoder(source: Settings | ModelOptions) -> FrameEncoderLike:
     )
 
 
-def bridge_embedder(source: Settings | ModelOptions) -> BridgeEmbedder:
-    options = model_options(source)
+def bridge_embedder(options: ModelOptions) -> BridgeEmbedder:
     frames, text = shared_encoders(options)
     return BridgeEmbedder(
         frame_encoder=frames,
@@ -365,11 +360,10 @@ def bridge_embedder(source: Settings | ModelOptions) -> BridgeEmbedder:
     )
 
 
-def zero_shot_embedder(source: Settings | ModelOptions) -> VideoBertEmbedder:
+def zero_shot_embedder(options: ModelOptions) -> VideoBertEmbedder:
     """The untrained VideoBERT of these options, built once per model version and saved under
     VIDSEARCH_HOME/models/zero-shot/ (safetensors); later processes load the saved build (a
     fraction of the build's time) and get the same vectors and the same space name."""
-    options = model_options(source)
     frames, _ = shared_encoders(options)
     key = (
         "zero-shot",
@@ -493,11 +487,10 @@ def alignment_learnt(step: int, config: VideoBertConfig, extra: dict[str, Any]) 
     )
 
 
-def checkpoint_embedder(source: Settings | ModelOptions, path: str | Path) -> VideoBertEmbedder:
+def checkpoint_embedder(options: ModelOptions, path: str | Path) -> VideoBertEmbedder:
     """A trained VideoBERT from its checkpoint folder (built once per process)."""
     from videobert.checkpoint import checkpoint_name, load_checkpoint, read_meta
 
-    options = model_options(source)
     frames, _ = shared_encoders(options)
     path = Path(path)
     checkpoint_id = str(read_meta(path)["checkpoint_id"])
@@ -521,11 +514,10 @@ def checkpoint_embedder(source: Settings | ModelOptions, path: str | Path) -> Vi
     return MODELS.get("videobert", key, build, limit=MAX_CACHED_MODELS)
 
 
-def vision_language_embedder(source: Settings | ModelOptions) -> VisionLanguageEmbedder:
+def vision_language_embedder(options: ModelOptions) -> VisionLanguageEmbedder:
     """The dual encoder of the vision-language model VIDSEARCH_VISION_MODEL names."""
     from videobert.vision_language import VisionLanguageEmbedder
 
-    options = model_options(source)
     vlm = vision_language_model(options)
     key = (id(vlm), options.tags_per_segment, options.tag_min_probability)
     return MODELS.get(
@@ -540,10 +532,9 @@ def vision_language_embedder(source: Settings | ModelOptions) -> VisionLanguageE
     )
 
 
-def configured_embedder(source: Settings | ModelOptions) -> Embedder:
+def configured_embedder(options: ModelOptions) -> Embedder:
     """What the options configure before any training: a vision-language model when one is
     set, else the bridge or zero-shot VideoBERT."""
-    options = model_options(source)
     if options.vision_model is not None:
         return vision_language_embedder(options)
     if options.embedder == "bridge":

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,21 @@ class BaseIndex:
         if not shapes_ok:
             raise ValueError("its arrays disagree in length")
         self.dead = np.zeros(self.n, bool)
+
+    def prefetch(self) -> int:
+        """Read the base's files once, so the pages its searches touch are in memory: a process
+        that maps a base searches its first queries from disk otherwise (at a million segments
+        the first ten took 50-420 ms where the rest took 22-30). A long-running process does this
+        before it serves (services/root.py); a one-shot CLI call does not. Returns bytes read."""
+        total = 0
+        chunk = bytearray(16 << 20)
+        for path in sorted(p for p in self.folder.iterdir() if p.is_file()):
+            with path.open("rb", buffering=0) as f:
+                if hasattr(os, "posix_fadvise"):
+                    os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+                while n := f.readinto(chunk):
+                    total += n
+        return total
 
     # --- points --------------------------------------------------------------------------------
     def live_count(self) -> int:

@@ -388,6 +388,10 @@ class NumpyStore:
         with self.mem._lock:
             self.base = base
 
+    def prefetch(self) -> int:
+        """Bring a large index's base into memory before serving (see BaseIndex.prefetch)."""
+        return self.base.prefetch() if self.base is not None else 0
+
     def dims(self) -> dict[str, int] | None:
         return self.mem.dims or (self.base.dims if self.base is not None else None)
 

@@ -280,3 +280,14 @@ def test_searches_side_by_side_answer_as_one_at_a_time(tmp_path, small_is_large)
         t.join()
     assert side_by_side == serial
     assert graph._index.expansion_search == ann.EXPANSION_SEARCH  # restored after widening
+
+
+def test_a_base_is_read_whole_before_serving_and_answers_the_same(tmp_path, small_is_large):
+    store = large_store(tmp_path, n=600)
+    assert store.base is not None
+    q = clustered(1, seed=3)[0]
+    before = [h.id for h in store.search_dense("video", q, 10)]
+    on_disk = sum(p.stat().st_size for p in store.base.folder.iterdir() if p.is_file())
+    assert store.prefetch() == on_disk  # every file of the base, once
+    assert [h.id for h in store.search_dense("video", q, 10)] == before
+    assert NumpyStore().prefetch() == 0  # a small index has no base to read

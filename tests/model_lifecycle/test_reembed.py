@@ -31,6 +31,7 @@ from model_lifecycle.spaces import (
     videos_missing_space,
 )
 from tests.catalog_helpers import add_ready_video
+from videobert.options import model_options
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -301,7 +302,7 @@ def test_re_embed_tasks_run_through_a_celery_worker_and_the_library_swaps(
     ]
     # A "trained" model: the zero-shot one with its projection turned, saved as a checkpoint.
     backbone = default_text_model_path()
-    parts = shipped_parts(shared_encoders(settings)[0], backbone)
+    parts = shipped_parts(shared_encoders(model_options(settings))[0], backbone)
     config = zero_shot_config(backbone, temperature=3.0, top_k=50, video_input="continuous")
     model = build_zero_shot(parts, config)
     with torch.no_grad():
@@ -339,7 +340,7 @@ def test_re_embed_tasks_run_through_a_celery_worker_and_the_library_swaps(
 
         redis.Redis.from_url(redis_url).delete(queue, "unacked", "unacked_index")
 
-    trained = checkpoint_embedder(settings, folder)
+    trained = checkpoint_embedder(model_options(settings), folder)
     with session_scope(settings) as s:
         for vid in videos:
             video = s.get(Video, vid)

@@ -100,7 +100,7 @@ class Searcher:
 
 
 def test_switching_to_a_vision_language_model_and_back_while_a_client_searches(
-    cli, settings, footage, clip_folder, monkeypatch
+    cli, settings, footage, clip_folder, monkeypatch, capsys
 ):
     code, out = cli("ingest", *map(str, footage), "--wait", "--json")
     assert code == 0 and {o["status"] for o in out} == {"succeeded"}, out
@@ -124,6 +124,10 @@ def test_switching_to_a_vision_language_model_and_back_while_a_client_searches(
     assert out[0]["space"]["active"] == next(iter(after)) and out[0]["space"]["pending"] is None
     code, out = cli("search", "a street with cars", "--json")
     assert code == 0 and out[0]["results"]
+    # VideoBERT trains on the shipped encoder's features: refused, in words, not a crash.
+    capsys.readouterr()
+    code, _ = cli("train", "--steps", "1")
+    assert code == 2 and "read by a vision-language model" in capsys.readouterr().err
 
     shipped_settings = _vision(monkeypatch, None)
     with Searcher(shipped_settings) as searcher:

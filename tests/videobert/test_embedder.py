@@ -14,6 +14,7 @@ from tests.videobert.tiny import CLASSES, FEATURES, tiny_config
 from videobert.embedder import VideoBertEmbedder, fit_clips
 from videobert.kmeans import fit_codebook
 from videobert.model import VideoBert, init_zero_shot, tokenize
+from videobert.options import model_options
 from videobert.zero_shot import HEAD_PREFIXES, mix_with_start
 
 # Every test here runs its tiny models on one thread.
@@ -248,12 +249,12 @@ def test_zero_shot_videobert_finds_package_photos_and_beats_the_bridge(
     from videobert.embedder import bridge_embedder, zero_shot_embedder
 
     settings = Settings(home=tmp_path, device="cpu")
-    videobert = zero_shot_embedder(settings)
+    videobert = zero_shot_embedder(model_options(settings))
     frames, queries = _photo_frames()
     clips = [f[None] for f in videobert.encode_frames(frames).features]  # one clip per photo
 
     vb = _ranks(videobert, clips, queries)
-    bridge = bridge_embedder(settings)
+    bridge = bridge_embedder(model_options(settings))
     bridge.cache_dir = model_cache  # class-name vectors once per test session
     br = _ranks(bridge, clips, queries)
 

@@ -9,7 +9,7 @@ import pytest
 import videobert.embedder as embedder_module
 from core.settings import Settings
 from videobert.locations import zero_shot_folder
-from videobert.options import ModelOptions
+from videobert.options import ModelOptions, model_options
 
 pytestmark = pytest.mark.real_models
 TEXTS = ["a cat on a sofa", "espresso in a cup", ""]
@@ -28,7 +28,7 @@ def fresh_process() -> None:
 def test_the_saved_zero_shot_model_gives_the_vectors_of_one_built_in_memory(tmp_path, monkeypatch):
     settings = Settings(home=tmp_path / "home", device="cpu")
     fresh_process()
-    built = embedder_module.zero_shot_embedder(settings)
+    built = embedder_module.zero_shot_embedder(model_options(settings))
     folder = zero_shot_folder(ModelOptions.from_settings(settings))
     assert (folder / "model.safetensors").is_file()
 
@@ -38,7 +38,7 @@ def test_the_saved_zero_shot_model_gives_the_vectors_of_one_built_in_memory(tmp_
         raise AssertionError("a saved build must be loaded, not built again")
 
     monkeypatch.setattr(embedder_module, "_build_zero_shot", no_build)
-    loaded = embedder_module.zero_shot_embedder(settings)
+    loaded = embedder_module.zero_shot_embedder(model_options(settings))
     assert loaded is not built and loaded.name == built.name
     np.testing.assert_allclose(loaded.embed_text(TEXTS), built.embed_text(TEXTS), atol=1e-6)
     np.testing.assert_allclose(loaded.embed_video(clips()), built.embed_video(clips()), atol=1e-6)
@@ -47,16 +47,18 @@ def test_the_saved_zero_shot_model_gives_the_vectors_of_one_built_in_memory(tmp_
 def test_a_damaged_saved_build_is_built_again(tmp_path):
     settings = Settings(home=tmp_path / "home", device="cpu")
     fresh_process()
-    first = embedder_module.zero_shot_embedder(settings)
+    first = embedder_module.zero_shot_embedder(model_options(settings))
     expected = first.embed_text(TEXTS)
     weights = zero_shot_folder(ModelOptions.from_settings(settings)) / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])  # cut in half
     fresh_process()
-    again = embedder_module.zero_shot_embedder(settings)
+    again = embedder_module.zero_shot_embedder(model_options(settings))
     assert again.name == first.name
     np.testing.assert_allclose(again.embed_text(TEXTS), expected, atol=1e-6)
     fresh_process()
-    assert embedder_module.zero_shot_embedder(settings).name == first.name  # saved whole again
+    assert (
+        embedder_module.zero_shot_embedder(model_options(settings)).name == first.name
+    )  # saved whole again
 
 
 def test_each_model_version_has_its_own_saved_build(tmp_path):
