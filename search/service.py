@@ -91,6 +91,26 @@ class SearchService:
             self._model_calibration = (name, calibrations(data), threshold_for(home, name))
         return self._model_calibration
 
+    def _in_index_space(self, embed: Callable[[], np.ndarray]) -> np.ndarray:
+        """A query vector of the width the index holds. A swap into a model of another width
+        (a switch of vision model) commits the catalog, then rewrites the readers' record: a
+        query between the two, or one whose index synced just before the swap, would meet
+        vectors of the other model. Then the index syncs again, the record is brought in line
+        with the catalog (the truth), and the query is embedded again."""
+        vec = embed()
+        if self.settings.qdrant_url:
+            return vec  # a server's sizes cost a request: its sync after the swap is per video
+        for _ in range(2):
+            dims = self.index.dims()
+            if not dims or dims.get("video") == len(vec):
+                return vec
+            from model_lifecycle.active import reconcile_active_file
+
+            self.live.ensure_fresh()
+            reconcile_active_file(self.settings)
+            vec = embed()
+        return vec
+
     # --- text queries --------------------------------------------------------------------------
     def signals(self, query: str, flt: SearchFilter | None = None) -> dict[str, list[Hit]]:
         """Each signal's candidates for an already-cleaned query (for search and for benchmarks).
@@ -100,7 +120,7 @@ class SearchService:
         signal, how fully each shows the looks the query asks for (search/looks.py); the people
         signal, the people, faces and talking the query asks for (search/people.py)."""
         self.live.ensure_fresh()
-        qvec = self.embedder.embed_text([query])[0]
+        qvec = self._in_index_space(lambda: self.embedder.embed_text([query])[0])
         n = self.settings.search_candidates
         hits = {
             "video": self.index.search_dense("video", qvec, n, flt),
@@ -171,9 +191,10 @@ class SearchService:
         """An uploaded picture as the query: frame encoder, then the video vectors."""
         check_paging(limit, 0)
         rgb = decode_image(image, self.settings.max_frame_pixels)
-        features = self.embedder.encode_frames(rgb[None]).features
-        vec = self.embedder.embed_video([features])[0]
         self.live.ensure_fresh()
+        vec = self._in_index_space(
+            lambda: self.embedder.embed_video([self.embedder.encode_frames(rgb[None]).features])[0]
+        )
         hits = {
             "video": self.index.search_dense("video", vec, self.settings.search_candidates, flt)
         }
