@@ -70,11 +70,8 @@ def read_spaces(*, session: Session) -> tuple[EmbeddingSpace | None, EmbeddingSp
     )
 
 
-def start_pending_space(
-    *, session: Session, name: str, checkpoint: str | None, vision: str | None = None
-) -> None:
-    """Make ``name`` the pending space; vectors of an earlier pending space are dropped."""
-    _, pending = lock_spaces(session=session)
+def _clear_pending_vectors(session: Session) -> None:
+    """Drop every video's vectors (and clip features) of a pending space."""
     session.execute(
         update(Segment)
         .where(Segment.next_video_vector.is_not(None) | Segment.next_clip_features.is_not(None))
@@ -87,6 +84,14 @@ def start_pending_space(
         .values(next_embedding_model=None)
         .execution_options(synchronize_session=False)
     )
+
+
+def start_pending_space(
+    *, session: Session, name: str, checkpoint: str | None, vision: str | None = None
+) -> None:
+    """Make ``name`` the pending space; vectors of an earlier pending space are dropped."""
+    _, pending = lock_spaces(session=session)
+    _clear_pending_vectors(session)
     if pending is None:
         pending = EmbeddingSpace(role=SpaceRole.PENDING)
         session.add(pending)
@@ -102,18 +107,7 @@ def drop_pending_space(*, session: Session) -> ModelRef | None:
     if pending is None:
         return None
     dropped = ref_of(pending)
-    session.execute(
-        update(Segment)
-        .where(Segment.next_video_vector.is_not(None) | Segment.next_clip_features.is_not(None))
-        .values(next_video_vector=None, next_text_vector=None, next_clip_features=None)
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        update(Video)
-        .where(Video.next_embedding_model.is_not(None))
-        .values(next_embedding_model=None)
-        .execution_options(synchronize_session=False)
-    )
+    _clear_pending_vectors(session)
     session.delete(pending)
     session.flush()
     return dropped

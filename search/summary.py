@@ -157,10 +157,6 @@ class BartSummarizer(HubCheckpoint):
         self.max_summary_tokens = max_summary_tokens
         self._missing = False
 
-    @property
-    def model_name(self) -> str:
-        return self.value
-
     def problem(self, folder: Path) -> str | None:
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         if not config.get("is_encoder_decoder"):

@@ -338,13 +338,14 @@ def picture_encoder(options: ModelOptions) -> FrameEncoderLike:
     from videobert.vision_language import ZeroShotLabels
 
     vlm = vision_language_model(options)
-    name = vision_space_name(options)
-    assert name is not None  # located by vision_language_model
-    return MODELS.get(
-        "zero-shot labels",
-        (id(vlm), options.cache_dir, name),
-        lambda: ZeroShotLabels(vlm, options.cache_dir, name),
-    )
+
+    def build() -> ZeroShotLabels:
+        # The space's name hashes the checkpoint's files: once per model, not per frame batch.
+        name = vision_space_name(options)
+        assert name is not None  # located by vision_language_model
+        return ZeroShotLabels(vlm, options.cache_dir, name)
+
+    return MODELS.get("zero-shot labels", (id(vlm), options.cache_dir), build)
 
 
 def bridge_embedder(options: ModelOptions) -> BridgeEmbedder:

@@ -159,10 +159,6 @@ class VisionLanguageModel(HubCheckpoint):
             loaded.dim = int(_pooled(model.get_text_features(**probe)).shape[-1])
         return loaded
 
-    @property
-    def kind(self) -> str:
-        return model_type(self.locate())
-
     # --- the towers ------------------------------------------------------------------------
     def pixels(self, frames: np.ndarray) -> dict[str, torch.Tensor]:
         """uint8 (n, h, w, 3) frames -> the image tower's inputs."""

@@ -46,9 +46,15 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
         print_json(listing)
         return 0
     for row in listing["slots"]:
-        state = "ready" if row["ready"] else ("off" if not row["in_use"] else "MISSING")
-        if not row["in_use"]:
-            state = "off"
+        state = (
+            "off"
+            if not row["in_use"]
+            else "ready"
+            if row["ready"]
+            else "MISSING"
+            if row["required"]
+            else "fallback"  # the summarizer's: extractive summaries until one is pulled
+        )
         print(f"{row['slot']:15} {state:8} {row['model']}")
         where = f"{row['device']}, {row['dtype']}"
         print(f"{'':15} {'':8} {row['path']} ({where})")
