@@ -420,16 +420,7 @@ def train(
         raise ValueError("no training examples")
     dev = torch.device(device) if device is not None else model.device
     model.to(dev).train()
-    # Matrices decay; biases and norm scales (1-d) do not, as in BERT.
-    decay = [p for p in model.parameters() if p.ndim >= 2]
-    no_decay = [p for p in model.parameters() if p.ndim < 2]
-    optimizer = torch.optim.AdamW(
-        [
-            {"params": decay, "weight_decay": weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
-        ],
-        lr=lr,
-    )
+    optimizer = _optimizer(model, lr=lr, weight_decay=weight_decay)
     start = 0
     if resume:
         if checkpoint_dir is None:
@@ -448,19 +439,7 @@ def train(
         batch = make_batch(examples, model.config, rng, batch_size=batch_size, augment=augment)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, steps, lr=lr, warmup_steps=warmup_steps)
-        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda"):
-            losses = compute_losses(model, batch.to(dev), generator)
-        loss = losses["loss"]
-        if not torch.isfinite(loss):
-            values = {k: float(v.detach()) for k, v in losses.items()}
-            raise FloatingPointError(f"non-finite loss at step {step}: {values}")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if grad_clip:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-        optimizer.step()
-
-        last = {k: float(v.detach()) for k, v in losses.items()}
+        last = _optimizer_step(model, optimizer, batch.to(dev), generator, step, grad_clip)
         done = step + 1
         if checkpoint_dir is not None and (
             done == steps or (checkpoint_every and done % checkpoint_every == 0)
@@ -482,3 +461,41 @@ def train(
             progress(done, steps, last)
     model.eval()
     return TrainResult(step=max(start, steps), losses=last, checkpoint=saved)
+
+
+def _optimizer(model: VideoBert, *, lr: float, weight_decay: float) -> torch.optim.AdamW:
+    """AdamW where matrices decay and biases and norm scales (1-d) do not, as in BERT."""
+    decay = [p for p in model.parameters() if p.ndim >= 2]
+    no_decay = [p for p in model.parameters() if p.ndim < 2]
+    return torch.optim.AdamW(
+        [
+            {"params": decay, "weight_decay": weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
+        lr=lr,
+    )
+
+
+def _optimizer_step(
+    model: VideoBert,
+    optimizer: torch.optim.Optimizer,
+    batch: Batch,
+    generator: torch.Generator,
+    step: int,
+    grad_clip: float,
+) -> dict[str, float]:
+    """One step on one batch (bf16 autocast on CUDA); its losses. A non-finite loss stops the
+    run before it reaches the weights."""
+    dev = batch.text_ids.device
+    with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda"):
+        losses = compute_losses(model, batch, generator)
+    loss = losses["loss"]
+    if not torch.isfinite(loss):
+        values = {k: float(v.detach()) for k, v in losses.items()}
+        raise FloatingPointError(f"non-finite loss at step {step}: {values}")
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if grad_clip:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    optimizer.step()
+    return {k: float(v.detach()) for k, v in losses.items()}

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from core.vectors.ann import Graph, build_graph
+from core.vectors.row_reader import RowReader
 from core.vectors.store import DENSE, SearchFilter, normal_folder
 
 FORMAT = 1
@@ -171,6 +172,10 @@ class BaseIndex:
         self.ids = load("ids")
         self.id_order = load("id_order")
         self.matrices = {name: load(name) for name in DENSE}
+        # Scoring candidates reads scattered rows: by pread, so they are not mapped (row_reader.py)
+        self._row_readers = {
+            name: RowReader(m) for name, m in self.matrices.items() if isinstance(m, np.memmap)
+        }
         self.has_text = load("has_text")
         self.video_code = load("video_code")
         self.payload_offsets = load("payload_offsets")
@@ -238,7 +243,12 @@ class BaseIndex:
         return out
 
     def vector(self, row: int, name: str) -> np.ndarray:
-        return np.asarray(self.matrices[name][row], np.float32)
+        return self._take(name, np.array([row]))[0]
+
+    def _take(self, name: str, rows: np.ndarray) -> np.ndarray:
+        reader = self._row_readers.get(name)
+        taken = reader.take(rows) if reader is not None else self.matrices[name][rows]
+        return np.asarray(taken, np.float32)
 
     def lexical(self, row: int) -> dict[int, float]:
         offsets, terms, weights = self.lex
@@ -356,7 +366,7 @@ class BaseIndex:
     def _exact(
         self, name: str, q: np.ndarray, rows: np.ndarray, limit: int
     ) -> list[tuple[int, float]]:
-        scores = np.asarray(self.matrices[name][rows], np.float32) @ q
+        scores = self._take(name, rows) @ q
         k = min(limit, len(rows))
         if k <= 0:
             return []
