@@ -303,17 +303,18 @@ def class_name_bridge(settings: Settings, cache_dir: Path):  # type: ignore[no-u
 
 def baseline_for(devset: DevSet, settings: Settings, cache_dir: Path) -> Result:
     """naive_baseline() on a library already indexed under ``settings``."""
-    from videobert.embedder import _segment_probs
+    from videobert.picture_words import segment_probs
 
     lib = load_library(settings)
     bridge = class_name_bridge(settings, cache_dir)
-    probs = _segment_probs(bridge.frames, lib.clips)
+    probs = segment_probs(bridge.frames, lib.clips)
     return naive_baseline(devset, lib, settings, bridge.text, probs, bridge.class_vectors())
 
 
 def run(devset: DevSet, lib: Library, settings: Settings, args, cache_dir: Path) -> None:  # type: ignore[no-untyped-def]
     from videobert.bridge import bridge_vectors
-    from videobert.embedder import _segment_probs, zero_shot_embedder
+    from videobert.embedder import zero_shot_embedder
+    from videobert.picture_words import segment_probs
     from videobert.zero_shot import retune
 
     bridge = class_name_bridge(settings, cache_dir)
@@ -324,7 +325,7 @@ def run(devset: DevSet, lib: Library, settings: Settings, args, cache_dir: Path)
 
     # The naive baseline: the class-name bridge with the product's untuned defaults.
     t = time.perf_counter()
-    probs = _segment_probs(frames, lib.clips)
+    probs = segment_probs(frames, lib.clips)
     class_vectors = bridge.class_vectors()
     results.append(naive_baseline(devset, lib, settings, minilm, probs, class_vectors))
     # The class-name bridge, tuned on the tune part.

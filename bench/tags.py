@@ -147,11 +147,12 @@ def segments_of(settings: Settings, devset) -> list[Segment]:  # type: ignore[no
     from core.models import Segment as SegmentRow
     from core.models import Video
     from model_lifecycle.train import library_segments
-    from videobert.embedder import _segment_probs, shared_encoders
+    from videobert.embedder import shared_encoders
+    from videobert.picture_words import segment_probs
 
     lib = library_segments(settings)
     frames, _ = shared_encoders(model_options(settings))
-    probs = _segment_probs(frames, [s.clips for s in lib])
+    probs = segment_probs(frames, [s.clips for s in lib])
     with session_scope(settings) as s:
         names = {v.id: Path(v.source_path).name for v in s.scalars(select(Video))}
         times = {(x.video_id, x.index): (x.start, x.end) for x in s.scalars(select(SegmentRow))}
