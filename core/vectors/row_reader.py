@@ -43,7 +43,7 @@ class RowReader:
     def take(self, rows: np.ndarray) -> np.ndarray:
         """The rows asked for, in that order, as a new array."""
         rows = np.asarray(rows, np.int64)
-        if len(rows) > PREAD_ROWS:
+        if len(rows) > PREAD_ROWS or not hasattr(os, "preadv"):  # preadv: Linux and the BSDs
             return np.asarray(self.matrix[rows])
         out = np.empty((len(rows), self.matrix.shape[1]), self.matrix.dtype)
         flat = out.reshape(-1).view(np.uint8).data
