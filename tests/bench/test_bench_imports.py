@@ -29,9 +29,13 @@ def _product_imports(path: Path) -> list[tuple[int, str, str]]:
     """(line, module, name) of each ``from <product module> import name`` in a file."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            if node.module.split(".")[0] in PRODUCT:
-                found += [(node.lineno, node.module, alias.name) for alias in node.names]
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and node.module
+            and node.module.split(".")[0] in PRODUCT
+        ):
+            found += [(node.lineno, node.module, alias.name) for alias in node.names]
     return found
 
 
