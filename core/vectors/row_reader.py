@@ -20,6 +20,7 @@ import numpy as np
 # Up to this many rows a gather is one pread per row (about 2 us each from the page cache);
 # past it, the mapping's vectorised copy is faster.
 PREAD_ROWS = 4096
+HAS_PREADV = hasattr(os, "preadv")  # Linux and the BSDs; elsewhere every gather is a mapped copy
 
 
 class RowReader:
@@ -43,7 +44,7 @@ class RowReader:
     def take(self, rows: np.ndarray) -> np.ndarray:
         """The rows asked for, in that order, as a new array."""
         rows = np.asarray(rows, np.int64)
-        if len(rows) > PREAD_ROWS or not hasattr(os, "preadv"):  # preadv: Linux and the BSDs
+        if len(rows) > PREAD_ROWS or not HAS_PREADV:
             return np.asarray(self.matrix[rows])
         out = np.empty((len(rows), self.matrix.shape[1]), self.matrix.dtype)
         flat = out.reshape(-1).view(np.uint8).data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from core.settings import Settings
 from ui.cli.output import print_json
@@ -46,15 +47,7 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
         print_json(listing)
         return 0
     for row in listing["slots"]:
-        state = (
-            "off"
-            if not row["in_use"]
-            else "ready"
-            if row["ready"]
-            else "MISSING"
-            if row["required"]
-            else "fallback"  # the summarizer's: extractive summaries until one is pulled
-        )
+        state = _state(row)
         print(f"{row['slot']:15} {state:8} {row['model']}")
         where = f"{row['device']}, {row['dtype']}"
         print(f"{'':15} {'':8} {row['path']} ({where})")
@@ -131,3 +124,13 @@ def models_ready(command: str, settings: Settings) -> bool:
         print(f"vidsearch {command}: {problem}", file=sys.stderr)
         return False
     return True
+
+
+def _state(row: dict[str, Any]) -> str:
+    """One word for a slot in the listing."""
+    if not row["in_use"]:
+        return "off"
+    if row["ready"]:
+        return "ready"
+    # A slot that is not required is the summarizer: extractive summaries until one is pulled.
+    return "MISSING" if row["required"] else "fallback"
